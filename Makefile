@@ -1,0 +1,68 @@
+# Grassroots governance evaluation platform.
+#   make demo   set up what is missing, generate the demo region, run the pipeline through Airflow
+#   make test   set up what is missing and run the whole test suite (what .ci/run runs)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3.11
+ROOT := $(abspath .)
+VENV := $(ROOT)/.venv
+DBT_VENV := $(ROOT)/.venv-dbt
+UV := $(ROOT)/.tools/bin/uv
+ENV := source $(ROOT)/scripts/env.sh &&
+PYTEST_ARGS ?=
+
+help:
+	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
+
+$(UV): requirements/tools.lock
+	$(PYTHON) -m venv $(ROOT)/.tools
+	$(ROOT)/.tools/bin/pip install -q --disable-pip-version-check --require-hashes -r requirements/tools.lock
+	touch $(UV)
+
+# Each venv is re-synced only when its lock file changes (a second run installs nothing).
+$(VENV)/.synced: requirements/airflow.lock $(UV)
+	[ -x $(VENV)/bin/python ] || $(UV) venv -q --python $(PYTHON) $(VENV)
+	VIRTUAL_ENV=$(VENV) $(UV) pip sync -q --require-hashes requirements/airflow.lock
+	echo "$(ROOT)/plugins" > $$($(VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/grassroots_plugins.pth
+	touch $@
+
+$(DBT_VENV)/.synced: requirements/dbt.lock $(UV)
+	[ -x $(DBT_VENV)/bin/python ] || $(UV) venv -q --python $(PYTHON) $(DBT_VENV)
+	VIRTUAL_ENV=$(DBT_VENV) $(UV) pip sync -q --require-hashes requirements/dbt.lock
+	touch $@
+
+venvs: $(VENV)/.synced $(DBT_VENV)/.synced ## create both virtualenvs from the lock files
+
+$(ROOT)/.airflow/.migrated: $(VENV)/.synced
+	$(ENV) $(VENV)/bin/python -m grassroots.cli airflow-init
+	touch $@
+
+dbt-manifest: $(DBT_VENV)/.synced ## precompile the dbt manifest Cosmos renders from
+	$(ENV) cd dbt_project && $(DBT_VENV)/bin/dbt parse --quiet
+
+setup: venvs $(ROOT)/.airflow/.migrated dbt-manifest ## everything the demo and the tests need
+
+demo: setup ## generate the demo region and run the whole pipeline through Airflow
+	$(ENV) GRASSROOTS_DEMO=1 $(VENV)/bin/python -m grassroots.cli demo
+
+test: setup ## run the whole test suite (unit, dbt on DuckDB and PostgreSQL, Airflow end to end)
+	$(ENV) bash scripts/ensure_services.sh
+	$(ENV) $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+lint: venvs ## ruff and sqlfluff
+	$(VENV)/bin/ruff check plugins dags tests bench expectations include
+	$(VENV)/bin/ruff format --check plugins dags tests bench expectations include
+	$(ENV) cd dbt_project && $(DBT_VENV)/bin/sqlfluff lint models
+
+airflow: setup ## run Airflow locally (UI on http://localhost:8080, user admin / password admin)
+	$(ENV) $(VENV)/bin/airflow standalone
+
+lock: $(UV) ## re-resolve the pinned lock files from requirements/*.in
+	$(UV) pip compile -q --python-version 3.11 --generate-hashes requirements/airflow.in -o requirements/airflow.lock
+	$(UV) pip compile -q --python-version 3.11 --generate-hashes requirements/dbt.in -o requirements/dbt.lock
+	$(UV) pip compile -q --python-version 3.11 --generate-hashes requirements/tools.in -o requirements/tools.lock
+
+clean-data: ## remove generated data, warehouse and reports (keeps the environments)
+	rm -rf data reports test-artifacts
+
+.PHONY: help venvs dbt-manifest setup demo test lint airflow lock clean-data

@@ -1,0 +1,1 @@
+"""Airflow DAG definitions, built by factories; the files in dags/ only call them."""

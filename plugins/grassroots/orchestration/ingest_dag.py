@@ -1,0 +1,94 @@
+"""One ingest DAG per feed, all from this factory (DESIGN §2, §3)."""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import dag, task
+
+from grassroots.orchestration.common import TIMEZONE, WAREHOUSE_POOL, default_args, feed_asset
+
+SCHEDULES = {
+    "staff_roster": "0 1 1 * *",  # monthly snapshots arrive by the 1st
+    "household_registration": "0 1 1 * *",
+    "resident_population": "0 1 1 */3 *",
+    "case_log": "30 0 * * *",  # yesterday's cases, every night
+}
+
+DOC = """
+### Ingest `{feed}` ({title})
+
+Finds the deliveries of **{feed}** in the landing zone (`landing/{feed}/<YYYY-MM-DD>/`) up to the
+run's date that are not loaded yet, and for each file: reads it with its supplier mapping, types it,
+applies the row rules (bad rows go to `audit.quarantine` with the rule), validates it with the
+Great Expectations suite `{feed}` (a failed *critical* expectation blocks the file), pseudonymises
+personal identifiers, writes Parquet under `raw/{feed}/delivery_date=…/` and publishes it to
+`raw.{feed}` in one transaction, recording `audit.load_log` (rows_in = loaded + quarantined).
+
+A duplicate file (same sha256) is skipped and audited; a rejected or blocked file fails the run
+without retries after the other files are loaded. Publishing emits the asset `{asset}`.
+"""
+
+
+def build_ingest_dag(feed: str):
+    from grassroots.feeds import get_feed
+
+    spec = get_feed(feed)
+    asset = feed_asset(feed)
+
+    @dag(
+        dag_id=f"ingest_{feed}",
+        schedule=SCHEDULES[feed],
+        start_date=pendulum.datetime(2024, 1, 1, tz=TIMEZONE),
+        catchup=False,
+        max_active_runs=1,
+        default_args=default_args(),
+        tags=["grassroots", "ingest", feed],
+        doc_md=DOC.format(feed=feed, title=spec.title_zh, asset=asset.uri),
+    )
+    def ingest_dag():
+        @task.sensor(
+            task_id="wait_for_delivery",
+            poke_interval=300,
+            timeout=6 * 3600,
+            mode="reschedule",
+            soft_fail=False,
+        )
+        def wait_for_delivery(**context):
+            """Retryable wait: succeed once a delivery up to the run date is in the landing zone."""
+            from airflow.sdk import PokeReturnValue
+
+            from grassroots.config import settings
+            from grassroots.landing import find_deliveries
+
+            until = context["data_interval_end"].date() if context.get("data_interval_end") else None
+            found = find_deliveries(settings().landing_dir, feed, until=until)
+            return PokeReturnValue(is_done=bool(found), xcom_value=len(found))
+
+        @task(task_id="load_deliveries", outlets=[asset], pool=WAREHOUSE_POOL)
+        def load_deliveries(**context):
+            from airflow.sdk.exceptions import AirflowFailException
+
+            from grassroots.ingest import ingest_pending
+
+            until = context["data_interval_end"].date() if context.get("data_interval_end") else None
+            results = ingest_pending(feed, run_id=context["run_id"], until=until)
+            summary = {
+                s: sum(1 for r in results if r.status == s)
+                for s in ("loaded", "already_loaded", "duplicate", "rejected", "blocked")
+            }
+            context["outlet_events"][asset].extra = {
+                "loaded_files": summary["loaded"],
+                "rows_loaded": sum(r.rows_loaded for r in results if r.status == "loaded"),
+            }
+            failed = [r for r in results if r.status in ("rejected", "blocked")]
+            if failed:
+                # Bad data does not get better by retrying: fail without retries.
+                raise AirflowFailException(
+                    f"{len(failed)} delivery file(s) of {feed} not published: "
+                    + " | ".join(f"{r.source_file}: {r.error}" for r in failed)[:4000]
+                )
+            return summary
+
+        wait_for_delivery() >> load_deliveries()
+
+    return ingest_dag()

@@ -1,0 +1,98 @@
+"""Pseudonymisation at the ingest boundary (DESIGN §3).
+
+Identifiers that must still join (ID number, phone) become HMAC-SHA256 pseudonyms computed inside
+DuckDB, so hashing is vectorised and the clear values never pass through Python row by row. The key
+comes from the environment (`GRASSROOTS_PII_KEY`) or an Airflow connection; only the demo may use
+the fixed demo key, and it says so loudly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+
+log = logging.getLogger(__name__)
+
+DEMO_KEY = b"grassroots-demo-key-NOT-SECRET-do-not-use-in-production"
+AIRFLOW_CONN_ID = "grassroots_pii_key"
+
+
+class MissingPiiKey(RuntimeError):
+    pass
+
+
+def demo_mode() -> bool:
+    return os.environ.get("GRASSROOTS_DEMO", "").lower() in {"1", "true", "yes"}
+
+
+def _key_from_airflow() -> str | None:
+    try:
+        from airflow.sdk import BaseHook  # only inside a task; cheap when unused
+    except ImportError:
+        return None
+    try:
+        return BaseHook.get_connection(AIRFLOW_CONN_ID).password or None
+    except Exception:  # noqa: BLE001 - connection absent means "no key here"
+        return None
+
+
+def pii_key() -> bytes:
+    """Return the HMAC key, or refuse to run (outside demo mode) when none is configured."""
+    key = os.environ.get("GRASSROOTS_PII_KEY") or _key_from_airflow()
+    if key:
+        if len(key) < 16:
+            raise MissingPiiKey("GRASSROOTS_PII_KEY is shorter than 16 characters; use a random 32+ byte secret")
+        return key.encode()
+    if demo_mode():
+        log.warning(
+            "DEMO MODE: personal identifiers are pseudonymised with the PUBLIC demo key. "
+            "Never use demo mode for real data: set GRASSROOTS_PII_KEY instead."
+        )
+        return DEMO_KEY
+    raise MissingPiiKey(
+        "No pseudonymisation key: set the environment variable GRASSROOTS_PII_KEY (or the Airflow "
+        f"connection '{AIRFLOW_CONN_ID}', password field) to a random secret of 32+ bytes. "
+        "Only the demo (GRASSROOTS_DEMO=1) may run without one."
+    )
+
+
+def normalise_sql(column: str) -> str:
+    """Canonical form before hashing, so ' 13800138000' and '13800138000' join."""
+    return f"nullif(upper(trim(CAST({column} AS VARCHAR))), '')"
+
+
+def hmac_params(key: bytes) -> dict[str, bytes]:
+    """Inner and outer padded keys for HMAC (RFC 2104), passed to DuckDB as blob parameters."""
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    return {
+        "hmac_ipad": bytes(b ^ 0x36 for b in key),
+        "hmac_opad": bytes(b ^ 0x5C for b in key),
+    }
+
+
+def hmac_sql(column: str) -> str:
+    """A DuckDB expression computing hex HMAC-SHA256 of the normalised column (NULL stays NULL).
+
+    The padded keys are read from connection variables set by `set_hmac_key` (not parameters,
+    which COPY statements do not accept).
+    """
+    value = normalise_sql(column)
+    return (
+        "sha256(getvariable('hmac_opad') || unhex(sha256(getvariable('hmac_ipad') || "
+        f"encode({value}))))"
+    )
+
+
+def set_hmac_key(con, key: bytes) -> None:
+    """Make `hmac_sql` expressions usable on this DuckDB connection."""
+    for name, value in hmac_params(key).items():
+        con.execute(f"SET VARIABLE {name} = ?::BLOB", [value])
+
+
+def hmac_py(key: bytes, value: str) -> str:
+    """Reference implementation (tests, and single values such as a search by ID number)."""
+    return hmac.new(key, value.strip().upper().encode(), hashlib.sha256).hexdigest()

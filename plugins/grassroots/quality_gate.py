@@ -1,0 +1,53 @@
+"""The Great Expectations gate between typing and publishing.
+
+The suite sees the whole typed delivery before pseudonymisation (the ID check digit can only be
+checked in clear), so its unexpected counts show auditors every problem in the file; the rows that
+break row rules are quarantined by the ingest, and a failed critical expectation blocks the whole
+delivery.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from grassroots.feeds import Feed
+from grassroots.landing import Delivery
+
+
+def run_suite(
+    con: duckdb.DuckDBPyConnection,
+    feed: Feed,
+    delivery: Delivery,
+    *,
+    run_id: str,
+    previous_rows: int | None,
+):
+    """Validate temp table `checked`; return (results frame, block message or None, warnings)."""
+    from grassroots.validation import results_frame, validate_delivery
+
+    cols = ", ".join(f'"{c}"' for c in feed.column_names)
+    df = con.execute(f"SELECT {cols} FROM checked ORDER BY source_row").arrow().to_pandas(
+        types_mapper=None
+    )
+    valid_codes = {
+        r[0] for r in con.execute("SELECT unit_code FROM ref_codes").fetchall()
+    }
+    report = validate_delivery(
+        feed.name,
+        df,
+        valid_unit_codes=valid_codes,
+        file_name=delivery.source_file,
+        delivery_date=delivery.delivery_date.isoformat(),
+        run_id=run_id,
+        previous_row_count=previous_rows,
+    )
+    frame = results_frame(report)
+    blocked = None
+    if report.critical_failed:
+        failed = [
+            f"{o.expectation_type}({o.column or ''}): {o.unexpected_count} unexpected"
+            for o in report.results
+            if o.severity == "critical" and not o.success
+        ]
+        blocked = f"{delivery.source_file}: critical expectations failed in suite {feed.name}: " + "; ".join(failed)
+    return frame, blocked, report.warnings

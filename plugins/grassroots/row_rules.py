@@ -1,0 +1,156 @@
+"""Typing and row-level rules, as SQL over the text table `landing_canonical`.
+
+Every rule a row can break has a name; a row that breaks one or more is quarantined with the names
+(first one is its `rule`). The same names appear in the load audit and in the error messages, so an
+auditor can trace any rejected row to the rule that rejected it.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from grassroots.feeds import Column, Feed, Pii
+from grassroots.idcard import id_check_sql
+from grassroots.mappings import Mapping
+
+DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d")
+DEFAULT_TIMESTAMP_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+)
+# A unit of more than this many people is not a village or community: the delivery is wrong.
+MAX_UNIT_POPULATION = 2_000_000
+COUNT_TYPES = {"BIGINT", "INTEGER"}
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _list(values: tuple[str, ...]) -> str:
+    return "[" + ", ".join(_lit(v) for v in values) + "]"
+
+
+def _text(col: Column, mapping: Mapping) -> str:
+    """Trimmed text with the supplier's value map applied."""
+    base = f"nullif(trim({_q(col.name)}), '')"
+    vm = mapping.value_maps.get(col.name)
+    if not vm:
+        return base
+    cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in vm.items())
+    return f"(CASE {base} {cases} ELSE {base} END)"
+
+
+def typed_sql(col: Column, mapping: Mapping) -> str:
+    text = _text(col, mapping)
+    if col.type == "DATE":
+        fmts = mapping.date_formats or DEFAULT_DATE_FORMATS
+        # Excel stores dates as serial day numbers counted from 1899-12-30.
+        return (
+            f"(CASE WHEN regexp_full_match({text}, '\\d{{5}}(\\.0+)?') "
+            f"THEN DATE '1899-12-30' + CAST(CAST({text} AS DOUBLE) AS INTEGER) "
+            f"ELSE CAST(try_strptime({text}, {_list(fmts)}) AS DATE) END)"
+        )
+    if col.type == "TIMESTAMP":
+        fmts = mapping.timestamp_formats or DEFAULT_TIMESTAMP_FORMATS
+        return (
+            f"(CASE WHEN regexp_full_match({text}, '\\d{{5}}(\\.\\d+)?') "
+            f"THEN TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(CAST({text} AS DOUBLE) * 86400e6) AS BIGINT)) "
+            f"ELSE try_strptime({text}, {_list(fmts)}) END)"
+        )
+    if col.type in COUNT_TYPES:
+        return f"TRY_CAST(replace({text}, ',', '') AS {col.type})"
+    if col.type == "DOUBLE":
+        return f"TRY_CAST({text} AS DOUBLE)"
+    return text
+
+
+def rule_checks(feed: Feed) -> list[tuple[str, str]]:
+    """(rule name, SQL condition that is TRUE when the row breaks it) over table `typed`."""
+    checks: list[tuple[str, str]] = []
+    for col in feed.columns:
+        c = _q(col.name)
+        raw = _q(f"_raw_{col.name}")
+        if col.required:
+            checks.append((f"missing_value:{col.name}", f"{raw} IS NULL"))
+        if col.type != "VARCHAR":
+            checks.append((f"unparseable_{col.type.lower()}:{col.name}", f"{raw} IS NOT NULL AND {c} IS NULL"))
+        if col.type in COUNT_TYPES:
+            checks.append((f"negative_count:{col.name}", f"{c} < 0"))
+            if "population" in col.name or col.name.endswith("_plus") or col.name == "vulnerable_persons":
+                checks.append((f"implausible_value:{col.name}", f"{c} > {MAX_UNIT_POPULATION}"))
+        if col.name in feed.enums:
+            checks.append((f"not_in_enum:{col.name}", f"{c} IS NOT NULL AND {c} NOT IN {tuple(feed.enums[col.name])}"))
+        if col.name in ("unit_code", "handled_by_unit_code"):
+            checks.append((f"unknown_unit_code:{col.name}", f"{c} IS NOT NULL AND {c} NOT IN (SELECT unit_code FROM ref_codes)"))
+        if col.name == "id_number":
+            checks.append(("invalid_id_check_digit", f"{c} IS NOT NULL AND NOT ({id_check_sql(c)})"))
+    if feed.name == "staff_roster":
+        checks.append(("out_of_range:fte", "fte IS NOT NULL AND (fte <= 0 OR fte > 1)"))
+        checks.append(("exit_before_hire", "exit_date < hire_date"))
+    if feed.name == "case_log":
+        checks.append(("closed_before_reported", "closed_at < reported_at"))
+        checks.append(
+            (
+                "timestamps_out_of_order",
+                "assigned_at < reported_at OR first_response_at < coalesce(assigned_at, reported_at) "
+                "OR closed_at < coalesce(first_response_at, assigned_at, reported_at)",
+            )
+        )
+        checks.append(("updated_before_reported", "updated_at < reported_at"))
+    key = ", ".join(_q(k) for k in feed.key)
+    checks.append(("duplicate_key", f"row_number() OVER (PARTITION BY {key} ORDER BY source_row) > 1"))
+    return checks
+
+
+def build_typed(con: duckdb.DuckDBPyConnection, feed: Feed, mapping: Mapping, ref_codes_parquet: str) -> None:
+    """Create temp table `checked`: typed canonical columns, `_raw_*` text, and `_rules` (list)."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE ref_codes AS "
+        f"SELECT unit_code FROM read_parquet({_lit(ref_codes_parquet)})"
+    )
+    selects = []
+    for col in feed.columns:
+        selects.append(f"{typed_sql(col, mapping)} AS {_q(col.name)}")
+        selects.append(f"{_text(col, mapping)} AS {_q('_raw_' + col.name)}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE typed AS SELECT {', '.join(selects)}, source_row "
+        "FROM landing_canonical"
+    )
+    # Window rules (duplicate keys) can't sit inside list_value; compute them as columns first.
+    checks = rule_checks(feed)
+    flag_cols = ", ".join(f"coalesce(({cond}), false) AS _f{i}" for i, (_, cond) in enumerate(checks))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE flagged AS SELECT *, {flag_cols} FROM typed")
+    rules = ", ".join(f"CASE WHEN _f{i} THEN {_lit(name)} END" for i, (name, _) in enumerate(checks))
+    drop = ", ".join(f"_f{i}" for i in range(len(checks)))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE checked AS "
+        f"SELECT * EXCLUDE ({drop}), list_filter([{rules}], x -> x IS NOT NULL) AS _rules FROM flagged"
+    )
+
+
+def pseudonymised_selects(feed: Feed, *, from_raw_text: bool = False) -> list[str]:
+    """SELECT expressions of the raw-zone columns (PII hashed/dropped), in `raw_columns` order."""
+    from grassroots.pii import hmac_sql
+
+    out = []
+    for col in feed.columns:
+        src = _q("_raw_" + col.name) if from_raw_text else _q(col.name)
+        if col.pii is Pii.HASH:
+            out.append(f"{hmac_sql(src)} AS {_q(col.name + '_hash')}")
+        elif col.pii is Pii.LENGTH:
+            out.append(f"CAST(length({src}) AS INTEGER) AS {_q(col.name + '_length')}")
+        elif col.pii is None:
+            out.append(f"{src} AS {_q(col.name)}")
+    return out
