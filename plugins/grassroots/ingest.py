@@ -139,8 +139,13 @@ def ingest_delivery(
     mappings: list[Mapping] | None = None,
     key: bytes | None = None,
     validate: bool = True,
+    staging: duckdb.DuckDBPyConnection | None = None,
 ) -> LoadResult:
-    """Load one delivery file. Never raises for bad data: the result says what happened."""
+    """Load one delivery file. Never raises for bad data: the result says what happened.
+
+    `staging` is a private in-memory DuckDB reused across the files of one run (reference codes
+    are loaded into it once).
+    """
     cfg = cfg or settings()
     started = time.monotonic()
     started_at = dt.datetime.now()
@@ -172,7 +177,7 @@ def ingest_delivery(
     try:
         mapping = mapping_for(feed.name, delivery.path.name, mappings or load_mappings(cfg.mappings_dir))
         mapping_name = mapping.name
-        con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+        con = staging or staging_connection()
         try:
             rows_in, extra = read_delivery(con, delivery.path, mapping, delivery.source_file)
             result.rows_in = rows_in
@@ -202,7 +207,8 @@ def ingest_delivery(
             set_hmac_key(con, key)
             _write_zones(con, cfg, feed, delivery, load_id, sha)
         finally:
-            con.close()
+            if staging is None:
+                con.close()
         _publish(cfg, feed, delivery, result, mapping_name, started_at, validation_frame)
         result.status = "loaded"
     except FileRejected as exc:
@@ -225,6 +231,10 @@ def ingest_delivery(
             raise
     result.seconds = round(time.monotonic() - started, 3)
     return result
+
+
+def staging_connection() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
 
 
 def _previous_rows(cfg: Settings, feed: str) -> int | None:
@@ -375,8 +385,11 @@ def ingest_pending(
     mappings = load_mappings(cfg.mappings_dir)
     key = pii_key()
     results = []
+    staging = staging_connection()
     for delivery in find_deliveries(cfg.landing_dir, feed, since=since, until=until):
-        res = ingest_delivery(delivery, run_id=run_id, cfg=cfg, mappings=mappings, key=key, validate=validate)
+        res = ingest_delivery(
+            delivery, run_id=run_id, cfg=cfg, mappings=mappings, key=key, validate=validate, staging=staging
+        )
         log.info(
             "%s %s: %s in=%d loaded=%d quarantined=%d (%.2fs)",
             feed,
@@ -388,4 +401,5 @@ def ingest_pending(
             res.seconds,
         )
         results.append(res)
+    staging.close()
     return results

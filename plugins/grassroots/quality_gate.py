@@ -30,7 +30,7 @@ def run_suite(
         types_mapper=None
     )
     valid_codes = {
-        r[0] for r in con.execute("SELECT unit_code FROM ref_codes").fetchall()
+        r[0] for r in con.execute("SELECT unit_code FROM known_codes").fetchall()
     }
     report = validate_delivery(
         feed.name,

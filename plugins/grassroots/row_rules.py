@@ -93,7 +93,7 @@ def rule_checks(feed: Feed) -> list[tuple[str, str]]:
         if col.name in feed.enums:
             checks.append((f"not_in_enum:{col.name}", f"{c} IS NOT NULL AND {c} NOT IN {tuple(feed.enums[col.name])}"))
         if col.name in ("unit_code", "handled_by_unit_code"):
-            checks.append((f"unknown_unit_code:{col.name}", f"{c} IS NOT NULL AND {c} NOT IN (SELECT unit_code FROM ref_codes)"))
+            checks.append((f"unknown_unit_code:{col.name}", f"{c} IS NOT NULL AND {c} NOT IN (SELECT unit_code FROM known_codes)"))
         if col.name == "id_number":
             checks.append(("invalid_id_check_digit", f"{c} IS NOT NULL AND NOT ({id_check_sql(c)})"))
     if feed.name == "staff_roster":
@@ -114,12 +114,21 @@ def rule_checks(feed: Feed) -> list[tuple[str, str]]:
     return checks
 
 
+def load_ref_codes(con: duckdb.DuckDBPyConnection, ref_codes_parquet: str) -> None:
+    """All 2023 division codes, once per staging connection (not once per file)."""
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ref_codes' AND temporary"
+    ).fetchone()[0]
+    if not exists:
+        con.execute(
+            "CREATE TEMP TABLE ref_codes AS "
+            f"SELECT unit_code FROM read_parquet({_lit(ref_codes_parquet)}) ORDER BY unit_code"
+        )
+
+
 def build_typed(con: duckdb.DuckDBPyConnection, feed: Feed, mapping: Mapping, ref_codes_parquet: str) -> None:
     """Create temp table `checked`: typed canonical columns, `_raw_*` text, and `_rules` (list)."""
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE ref_codes AS "
-        f"SELECT unit_code FROM read_parquet({_lit(ref_codes_parquet)})"
-    )
+    load_ref_codes(con, ref_codes_parquet)
     selects = []
     for col in feed.columns:
         selects.append(f"{typed_sql(col, mapping)} AS {_q(col.name)}")
@@ -127,6 +136,13 @@ def build_typed(con: duckdb.DuckDBPyConnection, feed: Feed, mapping: Mapping, re
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE typed AS SELECT {', '.join(selects)}, source_row "
         "FROM landing_canonical"
+    )
+    # The file's codes that exist: a small hash table for the membership rule, instead of 660k codes.
+    code_cols = [c.name for c in feed.columns if c.name in ("unit_code", "handled_by_unit_code")]
+    file_codes = " UNION ".join(f"SELECT {_q(c)} AS unit_code FROM typed" for c in code_cols)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE known_codes AS SELECT unit_code FROM ref_codes "
+        f"WHERE unit_code IN ({file_codes})"
     )
     # Window rules (duplicate keys) can't sit inside list_value; compute them as columns first.
     checks = rule_checks(feed)
