@@ -7,15 +7,16 @@ from grassroots.warehouse import connect
 SUMMARY_SQL = """
 SELECT
     c.county_code,
-    d.name AS county_name,
+    d.unit_name AS county_name,
     strftime(c.month, '%Y-%m') AS month,
-    c.units,
-    round(c.resident_population) AS residents,
-    round(c.registered_population) AS registered,
-    round(c.staff_fte, 1) AS staff_fte,
+    c.units_evaluated AS units,
+    CAST(c.county_resident_population AS BIGINT) AS residents,
+    CAST(c.county_registered_population AS BIGINT) AS registered,
+    round(c.county_staff_fte, 1) AS staff_fte,
     round(c.d_resident, 3) AS d_resident,
     round(c.d_registered, 3) AS d_registered,
-    c.allocated_by_registration
+    c.allocated_by_registration,
+    round(c.posts_to_reallocate, 1) AS posts_to_move
 FROM marts.mart_staffing_mismatch_county AS c
 LEFT JOIN marts.dim_unit AS d ON d.unit_code = c.county_code
 ORDER BY c.county_code, c.month

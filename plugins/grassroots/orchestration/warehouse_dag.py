@@ -17,8 +17,9 @@ Runs when every feed has published since the last run (Airflow assets emitted by
 DAGs) and also nightly at `GRASSROOTS_WAREHOUSE_CRON` (default `0 3 * * *`, Asia/Shanghai).
 
 1. `load_reference`: the 2023 division codes and the 2020 census into `raw.ref_*` (idempotent).
-2. `dbt`: the dbt project through Cosmos — staging, intermediate and marts models, each followed by
-   its tests; a failed model shows as its own task and can be cleared and rerun on its own.
+2. `dbt_staging` ► `dbt_intermediate` ► `dbt_marts`: `dbt build` of each layer through Cosmos
+   (models and their tests; a failing test stops the layers after it).
+3. `publish_marts`: emits the marts asset.
 
 Writes to the DuckDB warehouse take the one-slot pool `duckdb_warehouse`, and at most one run is
 active at a time. Marts land in schema `marts` (e.g. `marts.mart_staffing_mismatch`).
@@ -26,11 +27,10 @@ active at a time. Marts land in schema `marts` (e.g. `marts.mart_staffing_mismat
 
 
 def build_warehouse_dag():
-    from cosmos import DbtTaskGroup
+    from cosmos.operators.local import DbtBuildLocalOperator
 
-    from grassroots.orchestration.dbt_config import cosmos_configs
+    from grassroots.orchestration.dbt_config import LAYERS, build_operator_kwargs
 
-    project, profile, execution, render = cosmos_configs()
     schedule = AssetOrTimeSchedule(
         timetable=CronTriggerTimetable(os.environ.get("GRASSROOTS_WAREHOUSE_CRON", "0 3 * * *"), timezone=TIMEZONE),
         assets=AssetAll(*(feed_asset(f) for f in FEEDS)),
@@ -54,17 +54,16 @@ def build_warehouse_dag():
 
             with connect() as con:
                 ensure_schemas(con)
-                load_reference_tables(con, schema="raw")
+                return load_reference_tables(con, schema="raw")
 
-        dbt = DbtTaskGroup(
-            group_id="dbt",
-            project_config=project,
-            profile_config=profile,
-            execution_config=execution,
-            render_config=render,
-            operator_args={"install_deps": False, "pool": WAREHOUSE_POOL},
-            default_args=default_args(pool=WAREHOUSE_POOL),
-        )
+        kwargs = build_operator_kwargs()
+        # A failing dbt test is not transient: one quick retry covers a locked file, no more.
+        layers = [
+            DbtBuildLocalOperator(
+                task_id=task_id, select=select, retries=1, retry_delay=pendulum.duration(seconds=10), **kwargs
+            )
+            for task_id, select in LAYERS
+        ]
 
         @task(task_id="publish_marts", outlets=[MARTS_ASSET])
         def publish_marts():
@@ -76,6 +75,10 @@ def build_warehouse_dag():
                 ).fetchall()
             return [t[0] for t in tables]
 
-        load_reference() >> dbt >> publish_marts()
+        chain = load_reference()
+        for op in layers:
+            chain >> op
+            chain = op
+        chain >> publish_marts()
 
     return warehouse_dag()

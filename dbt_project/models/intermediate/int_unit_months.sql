@@ -1,0 +1,120 @@
+-- The evaluation spine: one row per evaluated unit and month.
+--   units  = village-level units (villages and communities) of every county that appears in any
+--            feed, from the reference divisions (全覆盖: a unit with no data still gets its rows),
+--            plus township-level units that appear in the staff roster (township offices have staff
+--            but no population of their own);
+--   months = the distinct months of the feeds' periods (roster snapshot_date, registration
+--            as_of_date, case reported_at). Resident population is quarterly/yearly and carried
+--            forward, so it does not add months of its own.
+
+with
+
+divisions as (
+
+    select * from {{ ref('stg_reference__divisions') }}
+
+),
+
+staff_posts as (
+
+    select * from {{ ref('stg_staff_roster__staff_posts') }}
+
+),
+
+registration as (
+
+    select * from {{ ref('stg_household_registration__snapshots') }}
+
+),
+
+residents as (
+
+    select * from {{ ref('stg_resident_population__snapshots') }}
+
+),
+
+cases as (
+
+    select * from {{ ref('stg_case_log__cases') }}
+
+),
+
+feed_counties as (
+
+    select county_code from staff_posts
+    union
+    select county_code from registration
+    union
+    select county_code from residents
+    union
+    select county_code from cases
+
+),
+
+staffed_units as (
+
+    select distinct unit_code from staff_posts
+
+),
+
+villages as (
+
+    select
+        divisions.unit_code,
+        divisions.unit_level,
+        divisions.county_code,
+        divisions.township_code
+    from divisions
+    inner join feed_counties
+        on divisions.county_code = feed_counties.county_code
+    where divisions.unit_level = 'village'
+
+),
+
+staffed_townships as (
+
+    select
+        divisions.unit_code,
+        divisions.unit_level,
+        divisions.county_code,
+        divisions.township_code
+    from divisions
+    inner join staffed_units
+        on divisions.unit_code = staffed_units.unit_code
+    where divisions.unit_level = 'township'
+
+),
+
+evaluated_units as (
+
+    select * from villages
+    union all
+    select * from staffed_townships
+
+),
+
+feed_months as (
+
+    select {{ month_start('snapshot_date') }} as month from staff_posts
+    union
+    select {{ month_start('as_of_date') }} as month from registration
+    union
+    select reported_month as month from cases
+
+),
+
+final as (
+
+    select
+        evaluated_units.unit_code,
+        feed_months.month,
+        {{ month_end('feed_months.month') }} as month_end,
+        evaluated_units.unit_level,
+        evaluated_units.county_code,
+        evaluated_units.township_code
+    from evaluated_units
+    cross join feed_months
+
+)
+
+select * from final

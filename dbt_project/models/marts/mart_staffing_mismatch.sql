@@ -1,0 +1,160 @@
+-- Staff follow paper, not people (DESIGN §5, allocation mismatch): one row per evaluated unit and
+-- month, with the county-month indices repeated on every unit row.
+--
+-- Allocation base: a unit takes part in the shares, the dissimilarity indices and the reallocation
+-- plan when it is village-level (village or community), both its registered and resident population
+-- are known at month end, and its county delivered a roster for the month. Township-level offices
+-- (staff but no population of their own) and units without population data are reported with their
+-- staff but null shares, fair share and delta; their staff are not counted in county_staff_fte.
+-- Both indices use the same base, so D_resident and D_registered are comparable.
+--   staff_share_i      = staff_fte_i / Σ_base staff_fte          (null if the county has 0 staff)
+--   resident_share_i   = resident_i  / Σ_base resident           (null if the county has 0 residents)
+--   registered_share_i = registered_i / Σ_base registered
+--   D_resident   = ½ Σ_base |staff_share_i − resident_share_i|
+--   D_registered = ½ Σ_base |staff_share_i − registered_share_i|
+--   allocated_by_registration = D_registered < D_resident (null when either index is null)
+--   fair_share_staff_i   = county_staff_fte × resident_share_i
+--   reallocation_delta_i = fair_share_staff_i − staff_fte_i  (sums to 0 over the county's base)
+
+with
+
+unit_months as (
+
+    select * from {{ ref('int_unit_months') }}
+
+),
+
+population as (
+
+    select * from {{ ref('int_population_unit_months') }}
+
+),
+
+staffing as (
+
+    select * from {{ ref('int_staffing_unit_months') }}
+
+),
+
+joined as (
+
+    select
+        unit_months.unit_code,
+        unit_months.month,
+        unit_months.county_code,
+        unit_months.township_code,
+        unit_months.unit_level,
+        population.resident_population,
+        population.registered_population,
+        population.residence_ratio,
+        population.resident_snapshot_age_days,
+        population.registered_snapshot_age_days,
+        staffing.has_roster,
+        staffing.roster_snapshot_date,
+        staffing.total_fte as staff_fte,
+        staffing.formal_fte,
+        staffing.semi_formal_fte,
+        coalesce(
+            unit_months.unit_level = 'village'
+            and population.resident_population is not null
+            and population.registered_population is not null
+            and staffing.total_fte is not null,
+            false
+        ) as in_allocation_base
+    from unit_months
+    left join population
+        on
+            unit_months.unit_code = population.unit_code
+            and unit_months.month = population.month
+    left join staffing
+        on
+            unit_months.unit_code = staffing.unit_code
+            and unit_months.month = staffing.month
+
+),
+
+county_totals as (
+
+    select
+        *,
+        sum(case when in_allocation_base then staff_fte end)
+            over (partition by county_code, month) as county_staff_fte,
+        sum(case when in_allocation_base then resident_population end)
+            over (partition by county_code, month) as county_resident_population,
+        sum(case when in_allocation_base then registered_population end)
+            over (partition by county_code, month) as county_registered_population
+    from joined
+
+),
+
+shares as (
+
+    select
+        *,
+        case
+            when in_allocation_base then {{ safe_divide('staff_fte', 'county_staff_fte') }}
+        end as staff_share,
+        case
+            when in_allocation_base then {{ safe_divide('resident_population', 'county_resident_population') }}
+        end as resident_share,
+        case
+            when in_allocation_base
+                then {{ safe_divide('registered_population', 'county_registered_population') }}
+        end as registered_share
+    from county_totals
+
+),
+
+indices as (
+
+    select
+        *,
+        county_staff_fte * resident_share as fair_share_staff,
+        0.5 * sum(abs(staff_share - resident_share))
+            over (partition by county_code, month) as d_resident,
+        0.5 * sum(abs(staff_share - registered_share))
+            over (partition by county_code, month) as d_registered
+    from shares
+
+),
+
+final as (
+
+    select
+        unit_code,
+        month,
+        county_code,
+        township_code,
+        unit_level,
+        resident_population,
+        registered_population,
+        residence_ratio,
+        resident_snapshot_age_days,
+        registered_snapshot_age_days,
+        has_roster,
+        roster_snapshot_date,
+        staff_fte,
+        formal_fte,
+        semi_formal_fte,
+        {{ safe_divide('staff_fte * 10000', 'resident_population') }} as staff_per_10k_residents,
+        {{ safe_divide('staff_fte * 10000', 'registered_population') }} as staff_per_10k_registered,
+        in_allocation_base,
+        county_staff_fte,
+        county_resident_population,
+        county_registered_population,
+        staff_share,
+        resident_share,
+        registered_share,
+        fair_share_staff,
+        fair_share_staff - staff_fte as reallocation_delta,
+        d_resident,
+        d_registered,
+        case
+            when d_resident is null or d_registered is null then null
+            else d_registered < d_resident
+        end as allocated_by_registration
+    from indices
+
+)
+
+select * from final

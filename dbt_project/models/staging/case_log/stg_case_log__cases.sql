@@ -1,0 +1,92 @@
+-- One row per case: its latest version (updated_at, then loaded_at, then source_row).
+-- Seam: at national scale this becomes an incremental model (merge on case_id over the versions
+-- loaded since the last run); the grain and columns stay the same.
+
+with
+
+source as (
+
+    select * from {{ source('raw', 'case_log') }}
+
+),
+
+renamed as (
+
+    select
+        cast(case_id as {{ dbt.type_string() }}) as case_id,
+        cast(unit_code as {{ dbt.type_string() }}) as unit_code,
+        {{ parent_unit_code('unit_code', 'county') }} as county_code,
+        lower(cast(channel as {{ dbt.type_string() }})) as channel,
+        lower(cast(category as {{ dbt.type_string() }})) as category,
+        cast(reported_at as {{ dbt.type_timestamp() }}) as reported_at,
+        cast(assigned_at as {{ dbt.type_timestamp() }}) as assigned_at,
+        cast(first_response_at as {{ dbt.type_timestamp() }}) as first_response_at,
+        cast(closed_at as {{ dbt.type_timestamp() }}) as closed_at,
+        lower(cast(status as {{ dbt.type_string() }})) as status,
+        lower(cast(escalated_to_level as {{ dbt.type_string() }})) as escalated_to_level,
+        cast(handled_by_unit_code as {{ dbt.type_string() }}) as handled_by_unit_code,
+        lower(cast(satisfaction as {{ dbt.type_string() }})) as satisfaction,
+        cast(reporter_phone_hash as {{ dbt.type_string() }}) as reporter_phone_hash,
+        cast(description_length as {{ dbt.type_int() }}) as description_length,
+        cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
+        cast(delivery_date as date) as delivery_date,
+        cast(load_id as {{ dbt.type_string() }}) as load_id,
+        cast(source_file as {{ dbt.type_string() }}) as source_file,
+        cast(source_row as {{ dbt.type_bigint() }}) as source_row,
+        cast(file_sha256 as {{ dbt.type_string() }}) as file_sha256,
+        cast(loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+    from source
+
+),
+
+versions_counted as (
+
+    select
+        *,
+        count(*) over (partition by case_id) as version_count
+    from renamed
+
+),
+
+latest_version as (
+
+    {{ latest_per_key(
+        'versions_counted',
+        ['case_id'],
+        ['updated_at desc', 'loaded_at desc', 'source_row desc']
+    ) }}
+
+),
+
+final as (
+
+    select
+        case_id,
+        unit_code,
+        county_code,
+        channel,
+        category,
+        reported_at,
+        {{ month_start('reported_at') }} as reported_month,
+        assigned_at,
+        first_response_at,
+        closed_at,
+        status,
+        escalated_to_level,
+        handled_by_unit_code,
+        satisfaction,
+        reporter_phone_hash,
+        description_length,
+        updated_at,
+        version_count,
+        delivery_date,
+        load_id,
+        source_file,
+        source_row,
+        file_sha256,
+        loaded_at
+    from latest_version
+
+)
+
+select * from final
