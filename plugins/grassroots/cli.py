@@ -51,7 +51,7 @@ def cmd_generate(ns: argparse.Namespace) -> int:
         seed=ns.seed,
         scale=ns.scale,
     )
-    print(summary)
+    print(summary.format())
     return 0
 
 
@@ -100,7 +100,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
             months=ns.months,
             seed=ns.seed,
         )
-        print(summary)
+        print(summary.format())
         marker.write_text(json.dumps(params))
     else:
         print(f"Demo deliveries already in {cfg.landing_dir} (same parameters): reusing them")
