@@ -47,7 +47,9 @@ demo: setup ## generate the demo region and run the whole pipeline through Airfl
 
 test: setup ## run the whole test suite (unit, dbt on DuckDB and PostgreSQL, Airflow end to end)
 	$(ENV) bash scripts/ensure_services.sh
-	$(ENV) $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	bash scripts/ensure_chromium.sh
+	$(ENV) $(VENV)/bin/python -m pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; exit $$status
 
 lint: venvs ## ruff and sqlfluff
 	$(VENV)/bin/ruff check plugins dags tests bench expectations include

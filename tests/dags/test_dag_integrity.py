@@ -17,6 +17,7 @@ EXPECTED = {
     "ingest_resident_population",
     "ingest_case_log",
     "grassroots_warehouse",
+    "grassroots_dbt_manual",
 }
 
 

@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 # 东营港经济开发区 (370572): the only real 2023 county with exactly two village-level units.
 COUNTY = "370572000000"
-VILLAGE_A, VILLAGE_B = "370572100001", "370572100002"
+VILLAGE_A, VILLAGE_B = "370572402201", "370572402400"  # 东港村, 东港类似居民委员会
 MONTH_END = "2024-01-31"
 
 
