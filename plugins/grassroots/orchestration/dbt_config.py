@@ -51,4 +51,7 @@ def build_operator_kwargs() -> dict:
         "append_env": True,
         "env": {"DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
         "emit_datasets": False,
+        # Called with the temporary project dir after dbt ran (also when tests failed): every test
+        # result goes to audit.dbt_test_results for the auditors.
+        "callback": "grassroots.dbt_results.cosmos_callback",
     }
