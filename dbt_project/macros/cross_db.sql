@@ -50,3 +50,62 @@
 {% macro sql_in_list(values) -%}
     ({%- for v in values -%}'{{ v }}'{%- if not loop.last -%}, {% endif -%}{%- endfor -%})
 {%- endmacro %}
+
+{#-
+    Continuous percentile (linear interpolation) of `expr` as an aggregate: `fraction` in [0, 1].
+    PostgreSQL and DuckDB both accept the ordered-set form `percentile_cont(f) within group (order by x)`;
+    dispatched so another adapter can override it (e.g. a quantile function).
+-#}
+{% macro percentile_cont(expr, fraction) -%}
+    {{ return(adapter.dispatch('percentile_cont', 'grassroots')(expr, fraction)) }}
+{%- endmacro %}
+
+{% macro default__percentile_cont(expr, fraction) -%}
+    percentile_cont({{ fraction }}) within group (order by {{ expr }})
+{%- endmacro %}
+
+{% macro duckdb__percentile_cont(expr, fraction) -%}
+    quantile_cont({{ expr }}, {{ fraction }})
+{%- endmacro %}
+
+{# Seconds since midnight of a timestamp (whole seconds). #}
+{% macro seconds_of_day(ts) -%}
+    (
+        {{ date_part_int('hour', ts) }} * 3600
+        + {{ date_part_int('minute', ts) }} * 60
+        + {{ date_part_int('second', ts) }}
+    )
+{%- endmacro %}
+
+{# Seconds of working time in a working day (var working_day_start_hour … working_day_end_hour). #}
+{% macro working_seconds_per_day() -%}
+    {{ (var('working_day_end_hour') - var('working_day_start_hour')) * 3600 }}
+{%- endmacro %}
+
+{#-
+    Working-time clock: working seconds elapsed from the start of dim_date up to timestamp `ts`,
+    given `day_alias`, the dim_date row of the timestamp's date (joined on date_day = cast(ts as date)):
+        working_days_before × seconds per working day
+        + on a working day, the part of [start hour, end hour) already elapsed at `ts`.
+    Working time between two timestamps is the difference of their clocks, so weekends, public
+    holidays and make-up working days (调休上班) are handled by dim_date, and a case reported at night or
+    on a holiday starts counting at the next working day's opening hour.
+-#}
+{% macro working_clock_seconds(ts, day_alias) -%}
+    (
+        {{ day_alias }}.working_days_before * {{ working_seconds_per_day() }}
+        + case
+            when {{ day_alias }}.is_working_day
+                then least(
+                    greatest({{ seconds_of_day(ts) }} - {{ var('working_day_start_hour') * 3600 }}, 0),
+                    {{ working_seconds_per_day() }}
+                )
+            else 0
+        end
+    )
+{%- endmacro %}
+
+{# A date part as an integer: `extract(part from expr)` (standard SQL on PostgreSQL and DuckDB). #}
+{% macro date_part_int(part, expr) -%}
+    cast(floor(extract({{ part }} from {{ expr }})) as {{ dbt.type_int() }})
+{%- endmacro %}

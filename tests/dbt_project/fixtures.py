@@ -286,41 +286,166 @@ def _residents() -> list[dict[str, Any]]:
     ]
 
 
-def _cases() -> list[dict[str, Any]]:
-    def version(case_id, unit, reported, updated, status, closed=None, n=1):
-        return {
-            "case_id": case_id,
-            "unit_code": unit,
-            "channel": "hotline_12345",
-            "category": "neighbour_dispute",
-            "reported_at": reported,
-            "assigned_at": reported,
-            "first_response_at": None if status == "open" else updated,
-            "closed_at": closed,
-            "status": status,
-            "escalated_to_level": "none",
-            "handled_by_unit_code": unit,
-            "satisfaction": "satisfied" if status == "closed" else None,
-            "reporter_phone_hash": f"p-{case_id}",
-            "description_length": 42,
-            "updated_at": updated,
-            **_lineage(updated.date(), f"cases_{updated:%Y%m%d}.csv", n),
-        }
+# Case batches: batch 1 is loaded first (2024-02-15), batch 2 later (2024-03-01), so the incremental
+# fct_cases can be compared with a full refresh. Unit V1 unless stated; categories neighbour_dispute
+# (response 24 calendar hours, resolution 10 working days) and utilities (2 hours, 3 working days).
+#   c1 Fri 01-05 09:00, p-1, neighbour: batch 1 open; batch 2 closed Sat 01-06 15:00 (first response
+#      then): response 30 h > 24 → late; closure 8 working h (Fri 09–17, Sat off) → in time; satisfied.
+#   c3 Sat 01-20 10:00, p-1, utilities, mobile_app: response 11:00 (1 h ≤ 2); closed Tue 01-23 16:00
+#      = 15 working h (Mon 8 + Tue 7) ≤ 24; basically satisfied.
+#   c6 (batch 2) Tue 01-02 10:00, p-1, neighbour: response 10:30, closed 12:00 (2 working h); not rated.
+#      Reported before c1, so c1 becomes a repeat (3 days).
+#   c4 (batch 2) Thu 01-25 09:00, p-1, neighbour, walk_in: cancelled; repeat of c1 (20 days).
+#   c7 (batch 2) Thu 01-18 08:00, p-1, utilities, grid_patrol: cancelled. Earlier than c3, which
+#      becomes a repeat although c3 itself is not re-delivered (the incremental run must catch it).
+#   c5 (batch 2) V2 Wed 01-10 14:00, p-5: response 15:00 (1 h); escalated to the township and handled
+#      there; closed Fri 02-02 10:00 = 3 + 16·8 + 1 = 132 working h > 80 → late; unsatisfied.
+#   c2 V5 Sat 02-10 10:00 (Spring Festival), in progress, first response at once (0 h).
+BATCH_1_LOADED_AT = TS(2024, 2, 15, 6, 0)
 
+
+def _case(
+    case_id,
+    unit,
+    category,
+    reported,
+    *,
+    channel="hotline_12345",
+    responded=None,
+    closed=None,
+    status="in_progress",
+    escalated="none",
+    handled_by=None,
+    satisfaction=None,
+    reporter=None,
+    loaded=None,
+    n=1,
+):
+    loaded = loaded or BATCH_1_LOADED_AT
+    return {
+        "case_id": case_id,
+        "unit_code": unit,
+        "channel": channel,
+        "category": category,
+        "reported_at": reported,
+        "assigned_at": reported,
+        "first_response_at": responded,
+        "closed_at": closed,
+        "status": status,
+        "escalated_to_level": escalated,
+        "handled_by_unit_code": handled_by or unit,
+        "satisfaction": satisfaction,
+        "reporter_phone_hash": reporter or f"p-{case_id}",
+        "description_length": 42,
+        "updated_at": closed or responded or reported,
+        **_lineage(loaded.date(), f"cases_{loaded:%Y%m%d}.csv", n, loaded),
+    }
+
+
+def cases_batch_1() -> list[dict[str, Any]]:
     return [
-        version("c1", V1, TS(2024, 1, 5, 9), TS(2024, 1, 5, 9), "open"),
-        version("c1", V1, TS(2024, 1, 5, 9), TS(2024, 1, 6, 15), "closed", TS(2024, 1, 6, 15)),
-        version("c2", V5, TS(2024, 2, 10, 10), TS(2024, 2, 10, 10), "in_progress", n=2),
+        _case("c1", V1, "neighbour_dispute", TS(2024, 1, 5, 9), status="open", reporter="p-1", n=1),
+        _case(
+            "c3",
+            V1,
+            "utilities",
+            TS(2024, 1, 20, 10),
+            channel="mobile_app",
+            responded=TS(2024, 1, 20, 11),
+            closed=TS(2024, 1, 23, 16),
+            status="closed",
+            satisfaction="basically_satisfied",
+            reporter="p-1",
+            n=2,
+        ),
+        _case("c2", V5, "neighbour_dispute", TS(2024, 2, 10, 10), responded=TS(2024, 2, 10, 10), n=3),
     ]
 
 
-def raw_tables() -> dict[str, tuple[list[tuple[str, str]], list[dict[str, Any]]]]:
-    """Table name in schema raw → (columns with DuckDB types, rows as dicts)."""
+def cases_batch_2() -> list[dict[str, Any]]:
+    later = {"loaded": TS(2024, 3, 1, 6, 0)}
+    return [
+        _case(
+            "c1",
+            V1,
+            "neighbour_dispute",
+            TS(2024, 1, 5, 9),
+            responded=TS(2024, 1, 6, 15),
+            closed=TS(2024, 1, 6, 15),
+            status="closed",
+            satisfaction="satisfied",
+            reporter="p-1",
+            n=1,
+            **later,
+        ),
+        _case(
+            "c6",
+            V1,
+            "neighbour_dispute",
+            TS(2024, 1, 2, 10),
+            responded=TS(2024, 1, 2, 10, 30),
+            closed=TS(2024, 1, 2, 12),
+            status="closed",
+            satisfaction="not_rated",
+            reporter="p-1",
+            n=2,
+            **later,
+        ),
+        _case(
+            "c4",
+            V1,
+            "neighbour_dispute",
+            TS(2024, 1, 25, 9),
+            channel="walk_in",
+            status="cancelled",
+            reporter="p-1",
+            n=3,
+            **later,
+        ),
+        _case(
+            "c7",
+            V1,
+            "utilities",
+            TS(2024, 1, 18, 8),
+            channel="grid_patrol",
+            status="cancelled",
+            reporter="p-1",
+            n=4,
+            **later,
+        ),
+        _case(
+            "c5",
+            V2,
+            "neighbour_dispute",
+            TS(2024, 1, 10, 14),
+            responded=TS(2024, 1, 10, 15),
+            closed=TS(2024, 2, 2, 10),
+            status="closed",
+            escalated="township",
+            handled_by=TA,
+            satisfaction="unsatisfied",
+            reporter="p-5",
+            n=5,
+            **later,
+        ),
+    ]
+
+
+def _cases() -> list[dict[str, Any]]:
+    return cases_batch_1() + cases_batch_2()
+
+
+def raw_tables(
+    cases_batch: int | None = None,
+) -> dict[str, tuple[list[tuple[str, str]], list[dict[str, Any]]]]:
+    """Table name in schema raw → (columns with DuckDB types, rows as dicts). ``cases_batch=1`` loads
+    only the first case batch (the second is appended later, see ``case_batch_2_rows``)."""
+    cases = cases_batch_1() if cases_batch == 1 else _cases()
     return {
         "staff_roster": (FEEDS["staff_roster"].raw_columns, _roster()),
         "household_registration": (FEEDS["household_registration"].raw_columns, _registration()),
         "resident_population": (FEEDS["resident_population"].raw_columns, _residents()),
-        "case_log": (FEEDS["case_log"].raw_columns, _cases()),
+        "case_log": (FEEDS["case_log"].raw_columns, cases),
         "ref_divisions": (REF_DIVISIONS_COLUMNS, REF_DIVISIONS),
         "ref_census_county": (REF_CENSUS_COLUMNS, REF_CENSUS),
     }
@@ -337,13 +462,19 @@ def _rows(columns, rows):
     return [tuple(r.get(n) for n in names) for r in rows]
 
 
-def load_duckdb(path: str) -> None:
+def case_batch_2_rows() -> tuple[list[str], list[tuple]]:
+    """Column names and rows of the second case batch, to append to raw.case_log."""
+    columns = FEEDS["case_log"].raw_columns
+    return [c for c, _ in columns], _rows(columns, cases_batch_2())
+
+
+def load_duckdb(path: str, cases_batch: int | None = None) -> None:
     import duckdb
 
     con = duckdb.connect(path)
     try:
         con.execute("create schema if not exists raw")
-        for table, (columns, rows) in raw_tables().items():
+        for table, (columns, rows) in raw_tables(cases_batch).items():
             cols = ", ".join(f'"{c}" {t}' for c, t in columns)
             con.execute(f"create or replace table raw.{table} ({cols})")
             marks = ", ".join("?" for _ in columns)
@@ -352,7 +483,7 @@ def load_duckdb(path: str) -> None:
         con.close()
 
 
-def load_postgres(dsn: str) -> None:
+def load_postgres(dsn: str, cases_batch: int | None = None) -> None:
     import psycopg2
 
     con = psycopg2.connect(dsn)
@@ -361,7 +492,7 @@ def load_postgres(dsn: str) -> None:
             for schema in ("marts", "intermediate", "staging", "raw"):
                 cur.execute(f"drop schema if exists {schema} cascade")
             cur.execute("create schema raw")
-            for table, (columns, rows) in raw_tables().items():
+            for table, (columns, rows) in raw_tables(cases_batch).items():
                 cols = ", ".join(f'"{c}" {PG_TYPES.get(t, t.lower())}' for c, t in columns)
                 cur.execute(f"create table raw.{table} ({cols})")
                 marks = ", ".join("%s" for _ in columns)
@@ -398,4 +529,46 @@ EXPECTED_UNITS = {
     (V6, JAN): (1000, 3000, 1.0, 0.5, 0.5, 0.75, 1.0, 0.0, True),
     (V5, FEB): (1000, 1000, None, None, None, None, None, None, False),
     (V6, FEB): (1000, 3000, None, None, None, None, None, None, False),
+}
+
+
+# ---- workload (hand-computed from the case batches above; see the comment on the cases) ------------
+
+FEB = JAN.replace(month=2)
+# (unit_code, month) → received, cancelled, responded within SLA, closed, closed within SLA, escalated,
+#   rated, satisfied, repeat, resident-initiated, digital, backlog at month end,
+#   response_rate, resolution_rate, satisfaction_rate, repeat_rate, response_hours_median,
+#   closure_hours_median, cases_per_fte
+EXPECTED_WORKLOAD = {
+    # V1 Jan: c1 c3 c4 c6 c7; in time c3 c6; closed c1 c3 c6 (all in time); rated c1 c3 (both
+    # satisfied); repeats c1 c3 c4; grid patrol c7; digital c3. response h 30, 1, 0.5 → median 1;
+    # closure h 8, 15, 2 → median 8. staff 2 → 5/2 = 2.5
+    (V1, JAN): (5, 2, 2, 3, 3, 0, 2, 2, 3, 4, 1, 0, 0.4, 1.0, 1.0, 0.6, 1.0, 8.0, 2.5),
+    # V2 Jan: c5 (closed in February, late, escalated, unsatisfied) → backlog 1; staff 5
+    (V2, JAN): (1, 0, 1, 1, 0, 1, 1, 0, 0, 1, 0, 1, 1.0, 1.0, 0.0, 0.0, 1.0, 132.0, 0.2),
+    (V2, FEB): (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, None, None, None, None, 0.0),
+    (V1, FEB): (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, None, None, None, None, 0.0),
+    # V5 Feb: c2 in progress, responded at once → backlog 1; County B has no roster in Feb
+    (V5, FEB): (1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1.0, 0.0, None, 0.0, 0.0, None, None),
+}
+# (county_code, month) → received, cancelled, closed, response_rate, resolution_rate, satisfaction_rate,
+#   escalation_rate, repeat_rate, backlog, response_hours_median, closure_hours_median
+EXPECTED_WORKLOAD_COUNTY = {
+    # A Jan: V1 + V2 → in time c3 c6 c5 = 3/6; closed 4/(6−2); satisfied 2 of rated 3; escalated 1/6;
+    # repeats 3/6; response h [0.5, 1, 1, 30] → 1; closure h [2, 8, 15, 132] → (8+15)/2 = 11.5
+    (COUNTY_A, JAN): (6, 2, 4, 0.5, 1.0, 2 / 3, 1 / 6, 0.5, 1, 1.0, 11.5),
+    (COUNTY_A, FEB): (0, 0, 0, None, None, None, None, None, 0, None, None),
+    (COUNTY_B, JAN): (0, 0, 0, None, None, None, None, None, 0, None, None),
+    (COUNTY_B, FEB): (1, 0, 0, 1.0, 0.0, None, 0.0, 0.0, 1, 0.0, None),
+}
+# fct_cases after both batches: case_id → (is_repeat, response_hours, closure_hours, responded in SLA,
+#   closed in SLA)
+EXPECTED_CASES = {
+    "c1": (True, 30.0, 8.0, False, True),
+    "c2": (False, 0.0, None, True, False),
+    "c3": (True, 1.0, 15.0, True, True),
+    "c4": (True, None, None, False, False),
+    "c5": (False, 1.0, 132.0, True, False),
+    "c6": (False, 0.5, 2.0, True, True),
+    "c7": (False, None, None, False, False),
 }

@@ -1,8 +1,15 @@
-"""Build the dbt project for real (dbt CLI in a subprocess) on hand-made raw tables and check the
-staffing-mismatch marts against hand-computed values, on DuckDB and on PostgreSQL.
+"""Build the dbt project for real (dbt CLI in a subprocess) on hand-made raw tables and check the marts
+against hand-computed values, on DuckDB and on PostgreSQL.
 
-Each test runs `dbt build` (models, data tests and unit tests) with its own target/log paths in a
-temporary directory, so parallel runs don't collide.
+One warehouse per adapter and module (fixtures ``duckdb_wh`` / ``postgres_wh``), built the way
+production builds it, in three steps that also test the incremental case model:
+
+1. raw tables with the first case batch; ``dbt build`` of seeds and models up to ``fct_cases``;
+2. the second case batch appended to raw.case_log; full ``dbt build`` (every model, data test and unit
+   test; ``fct_cases`` runs incrementally);
+3. ``fct_cases`` is saved, rebuilt with ``--full-refresh`` and compared: incremental == full refresh.
+
+Each dbt call has its own target/log paths in a temporary directory, so parallel runs don't collide.
 """
 
 from __future__ import annotations
@@ -11,18 +18,24 @@ import math
 import os
 import subprocess
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from conftest import DBT_PROJECT_DIR
 from fixtures import (
     COUNTY_A,
+    EXPECTED_CASES,
     EXPECTED_COUNTY,
     EXPECTED_UNITS,
+    EXPECTED_WORKLOAD,
+    EXPECTED_WORKLOAD_COUNTY,
     JAN,
     TA,
     V1,
     V4,
+    case_batch_2_rows,
     load_duckdb,
     load_postgres,
 )
@@ -42,6 +55,38 @@ COUNTY_SQL = """
     select county_code, month, d_resident, d_registered, allocated_by_registration, county_staff_fte,
            staff_fte_outside_base, posts_to_reallocate
     from marts.mart_staffing_mismatch_county
+"""
+WORKLOAD_SQL = """
+    select unit_code, month, cases_received, cases_cancelled, cases_responded_within_sla, cases_closed,
+           cases_closed_within_sla, cases_escalated, cases_rated, cases_satisfied, cases_repeat,
+           cases_resident_initiated, cases_digital_channel, backlog_month_end, response_rate,
+           resolution_rate, satisfaction_rate, repeat_rate, response_hours_median, closure_hours_median,
+           cases_per_fte
+    from marts.mart_workload
+"""
+WORKLOAD_COUNTY_SQL = """
+    select county_code, month, cases_received, cases_cancelled, cases_closed, response_rate,
+           resolution_rate, satisfaction_rate, escalation_rate, repeat_rate, backlog_month_end,
+           response_hours_median, closure_hours_median
+    from marts.mart_workload_county
+"""
+CASES_SQL = """
+    select case_id, is_repeat, response_hours, closure_hours, is_responded_within_sla, is_closed_within_sla
+    from marts.fct_cases
+"""
+FCT_ALL_SQL = "select * from marts.fct_cases order by case_id"
+
+# The analysts' query of the report: one county's two indices and its top three moves.
+COUNTY_PLAN_SQL = """
+    select
+        c.county_code, c.month, c.d_resident, c.d_registered, c.allocated_by_registration,
+        p.move_rank, p.from_unit_code, p.from_unit_name, p.to_unit_code, p.to_unit_name,
+        round(cast(p.fte as numeric), 2) as fte
+    from marts.mart_staffing_mismatch_county as c
+    left join marts.mart_reallocation_plan as p
+        on p.county_code = c.county_code and p.month = c.month and p.move_rank <= 3
+    where c.county_code = '{county}' and c.month = date '{month}'
+    order by p.move_rank
 """
 
 
@@ -69,149 +114,83 @@ def run_dbt(dbt_bin: str, tmp_path: Path, target: str, env_extra: dict[str, str]
     ]
     started = time.monotonic()
     proc = subprocess.run(
-        cmd, check=False, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600
+        cmd, check=False, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900
     )
     elapsed = time.monotonic() - started
     assert proc.returncode == 0, f"{' '.join(cmd)} failed ({elapsed:.1f}s):\n{proc.stdout}\n{proc.stderr}"
     return proc, elapsed
 
 
-def _close(actual, expected) -> bool:
-    if expected is None or actual is None:
-        return actual is expected or (actual is None and expected is None)
-    if isinstance(expected, bool):
-        return bool(actual) is expected
-    return math.isclose(float(actual), float(expected), rel_tol=1e-9, abs_tol=1e-9)
+@dataclass
+class Warehouse:
+    """A built warehouse: `query(sql) -> rows`, the fct_cases rows of the incremental run and of the
+    full refresh, the names of the schemas, and dbt timings."""
+
+    query: Callable[[str], list[tuple]]
+    fct_incremental: list[tuple] = field(default_factory=list)
+    fct_full_refresh: list[tuple] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
-def _as_date(value):
-    return value.date() if hasattr(value, "date") and callable(value.date) else value
-
-
-def check_marts(unit_rows: list[tuple], county_rows: list[tuple]) -> None:
-    # one row per unit and month, exactly the evaluated units × both months
-    keys = [(r[0], _as_date(r[1])) for r in unit_rows]
-    assert len(keys) == len(set(keys)), "duplicate unit-month rows"
-    assert set(keys) == set(EXPECTED_UNITS), set(keys) ^ set(EXPECTED_UNITS)
-    for row in unit_rows:
-        key = (row[0], _as_date(row[1]))
-        expected = EXPECTED_UNITS[key]
-        for name, actual, exp in zip(
-            (
-                "resident",
-                "registered",
-                "staff_fte",
-                "staff_share",
-                "resident_share",
-                "registered_share",
-                "fair_share_staff",
-                "reallocation_delta",
-                "in_allocation_base",
-            ),
-            row[2:],
-            expected,
-        ):
-            assert _close(actual, exp), f"{key} {name}: got {actual!r}, expected {exp!r}"
-
-    ckeys = [(r[0], _as_date(r[1])) for r in county_rows]
-    assert len(ckeys) == len(set(ckeys)), "duplicate county-month rows"
-    assert set(ckeys) == set(EXPECTED_COUNTY)
-    for row in county_rows:
-        key = (row[0], _as_date(row[1]))
-        for name, actual, exp in zip(
-            (
-                "d_resident",
-                "d_registered",
-                "allocated_by_registration",
-                "county_staff_fte",
-                "staff_fte_outside_base",
-                "posts_to_reallocate",
-            ),
-            row[2:],
-            EXPECTED_COUNTY[key],
-        ):
-            assert _close(actual, exp), f"{key} {name}: got {actual!r}, expected {exp!r}"
-
-    # the reallocation plan keeps each county's total
-    sums: dict = {}
-    for row in unit_rows:
-        if row[9] is not None:
-            sums[(row[0][:6], _as_date(row[1]))] = sums.get((row[0][:6], _as_date(row[1])), 0.0) + float(
-                row[9]
-            )
-    assert all(abs(s) < 1e-9 for s in sums.values()), sums
-
-
-def check_other_models(query) -> None:
-    """Staging dedupe, carry-forward and dim details, through a `query(sql) -> rows` callable."""
-    # case versions: one row per case, latest version kept
-    assert query(
-        "select case_id, status, version_count from staging.stg_case_log__cases order by case_id"
-    ) == [
-        ("c1", "closed", 2),
-        ("c2", "in_progress", 1),
-    ]
-    # roster restatement: a99 (dropped by the corrected file) is gone, a5 re-categorised
-    rows = query(
-        "select staff_id, post_category from staging.stg_staff_roster__staff_posts "
-        "where snapshot_date = date '2024-01-31' and staff_id in ('a5', 'a99')"
+def build_three_steps(dbt_bin, tmp_path, target, env, query, append_batch_2) -> Warehouse:
+    wh = Warehouse(query=query)
+    # 1. first batch: seeds and the models up to fct_cases
+    _, wh.timings["initial"] = run_dbt(
+        dbt_bin,
+        tmp_path,
+        target,
+        env,
+        "build",
+        "--select",
+        "+fct_cases",
+        "--resource-type",
+        "seed",
+        "--resource-type",
+        "model",
     )
-    assert rows == [("a5", "grid_worker")]
-    # resident population carried forward from 2023-12-31 with its age
-    rows = query(
-        "select month, resident_population, resident_snapshot_age_days, registered_snapshot_age_days, "
-        f"residence_ratio from intermediate.int_population_unit_months where unit_code = '{V1}' order by month"
+    assert [r[0] for r in query("select case_id from marts.fct_cases order by case_id")] == ["c1", "c2", "c3"]
+    # 2. second batch, then the full build (fct_cases incremental, all data and unit tests)
+    append_batch_2()
+    proc, wh.timings["build"] = run_dbt(dbt_bin, tmp_path, target, env, "build")
+    assert "ERROR=0" in proc.stdout.replace(" ", ""), proc.stdout
+    wh.fct_incremental = query(FCT_ALL_SQL)
+    # 3. full refresh of fct_cases
+    _, wh.timings["full_refresh"] = run_dbt(
+        dbt_bin, tmp_path, target, env, "run", "--select", "fct_cases", "--full-refresh"
     )
-    assert [(_as_date(r[0]), r[1], r[2], r[3]) for r in rows] == [
-        (JAN, 4000, 31, 0),
-        (JAN.replace(month=2), 4000, 60, 0),
-    ]
-    assert [float(r[4]) for r in rows] == [2.0, 2.0]
-    # staffing detail of V1 in January: 1 formal + 1 semi-formal, the leaver excluded
-    rows = query(
-        "select formal_fte, semi_formal_fte, headcount, certified_share from "
-        f"intermediate.int_staffing_unit_months where unit_code = '{V1}' and month = date '2024-01-01'"
-    )
-    assert [tuple(float(x) for x in r) for r in rows] == [(1.0, 1.0, 2.0, 0.5)]
-    # dim_unit: names of ancestors, derived urban/rural class, evaluated flags
-    rows = query(
-        "select unit_code, township_name, county_name, province_name, urban_rural_class, is_evaluated "
-        f"from marts.dim_unit where unit_code in ('{V4}', '{TA}', '110103001001') order by unit_code"
-    )
-    assert rows == [
-        (TA, "东华门街道", "东城区", "北京市", "urban", True),
-        (V4, "东华门街道", "东城区", "北京市", "rural", True),
-        ("110103001001", "建外街道", "朝阳区", "北京市", "urban", False),
-    ]
-    # county mart flags County A January as allocated by registration
-    rows = query(
-        "select allocated_by_registration from marts.mart_staffing_mismatch_county "
-        f"where county_code = '{COUNTY_A}' and month = date '2024-01-01'"
-    )
-    assert [bool(r[0]) for r in rows] == [True]
+    wh.fct_full_refresh = query(FCT_ALL_SQL)
+    print(f"dbt on {target}: " + ", ".join(f"{k} {v:.1f}s" for k, v in wh.timings.items()))
+    return wh
 
 
-@pytest.mark.dbt
-def test_dbt_build_duckdb(dbt_bin: str, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def duckdb_wh(dbt_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     import duckdb
 
+    tmp_path = tmp_path_factory.mktemp("dbt_duckdb")
     warehouse = tmp_path / "warehouse.duckdb"
-    load_duckdb(str(warehouse))
-    proc, elapsed = run_dbt(dbt_bin, tmp_path, "duckdb", {"GRASSROOTS_WAREHOUSE": str(warehouse)}, "build")
-    print(f"dbt build on DuckDB: {elapsed:.1f}s")
-    assert "ERROR=0" in proc.stdout.replace(" ", ""), proc.stdout
+    load_duckdb(str(warehouse), cases_batch=1)
 
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        schemas = {
-            r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()
-        }
-        assert {"raw", "staging", "intermediate", "marts"} <= schemas
-        assert not any(s.startswith(("marts_", "main_")) for s in schemas), schemas
-        check_marts(con.execute(UNIT_SQL).fetchall(), con.execute(COUNTY_SQL).fetchall())
-        check_other_models(lambda sql: con.execute(sql).fetchall())
-    finally:
-        con.close()
+    def query(sql: str) -> list[tuple]:
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
+    def append_batch_2() -> None:
+        names, rows = case_batch_2_rows()
+        con = duckdb.connect(str(warehouse))
+        try:
+            cols = ", ".join(f'"{n}"' for n in names)
+            con.executemany(
+                f"insert into raw.case_log ({cols}) values ({', '.join('?' for _ in names)})", rows
+            )
+        finally:
+            con.close()
+
+    env = {"GRASSROOTS_WAREHOUSE": str(warehouse)}
+    yield build_three_steps(dbt_bin, tmp_path, "duckdb", env, query, append_batch_2)
 
 
 def _pg_dsn(dbname: str) -> str:
@@ -219,7 +198,7 @@ def _pg_dsn(dbname: str) -> str:
     return dsn + (f" password={PG_PASSWORD}" if PG_PASSWORD else "")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def pg_database() -> str:
     psycopg2 = pytest.importorskip("psycopg2")
     try:
@@ -235,34 +214,323 @@ def pg_database() -> str:
     return PG_DBNAME
 
 
-@pytest.mark.dbt
-def test_dbt_build_postgres(dbt_bin: str, tmp_path: Path, pg_database: str) -> None:
+@pytest.fixture(scope="module")
+def postgres_wh(
+    dbt_bin: str, tmp_path_factory: pytest.TempPathFactory, pg_database: str
+) -> Iterator[Warehouse]:
     import psycopg2
 
-    load_postgres(_pg_dsn(pg_database))
-    proc, elapsed = run_dbt(dbt_bin, tmp_path, "postgres", {"GRASSROOTS_PG_DBNAME": pg_database}, "build")
-    print(f"dbt build on PostgreSQL: {elapsed:.1f}s")
-    assert "ERROR=0" in proc.stdout.replace(" ", ""), proc.stdout
+    tmp_path = tmp_path_factory.mktemp("dbt_postgres")
+    dsn = _pg_dsn(pg_database)
+    load_postgres(dsn, cases_batch=1)
+    con = psycopg2.connect(dsn)
+    con.autocommit = True
 
-    con = psycopg2.connect(_pg_dsn(pg_database))
-    try:
+    def query(sql: str) -> list[tuple]:
         with con.cursor() as cur:
-            cur.execute("select schema_name from information_schema.schemata")
-            schemas = {r[0] for r in cur.fetchall()}
-            assert {"raw", "staging", "intermediate", "marts"} <= schemas
-            cur.execute(UNIT_SQL)
-            units = cur.fetchall()
-            cur.execute(COUNTY_SQL)
-            counties = cur.fetchall()
-            check_marts(units, counties)
+            cur.execute(sql)
+            return cur.fetchall()
 
-            def query(sql: str):
-                cur.execute(sql)
-                return cur.fetchall()
+    def append_batch_2() -> None:
+        names, rows = case_batch_2_rows()
+        cols = ", ".join(f'"{n}"' for n in names)
+        with con.cursor() as cur:
+            cur.executemany(
+                f"insert into raw.case_log ({cols}) values ({', '.join('%s' for _ in names)})", rows
+            )
 
-            check_other_models(query)
+    try:
+        yield build_three_steps(
+            dbt_bin, tmp_path, "postgres", {"GRASSROOTS_PG_DBNAME": pg_database}, query, append_batch_2
+        )
     finally:
         con.close()
+
+
+def _close(actual, expected) -> bool:
+    if expected is None or actual is None:
+        return actual is expected or (actual is None and expected is None)
+    if isinstance(expected, bool):
+        return bool(actual) is expected
+    return math.isclose(float(actual), float(expected), rel_tol=1e-9, abs_tol=1e-9)
+
+
+def _as_date(value):
+    return value.date() if hasattr(value, "date") and callable(value.date) else value
+
+
+def _check_rows(rows, expected: dict, names: tuple[str, ...], key_width: int = 2) -> None:
+    got = {}
+    for r in rows:
+        key = tuple(_as_date(v) for v in r[:key_width]) if key_width > 1 else r[0]
+        got[key] = r[key_width:]
+    for key, exp in expected.items():
+        assert key in got, f"missing row {key}"
+        for name, actual, e in zip(names, got[key], exp, strict=True):
+            assert _close(actual, e), f"{key} {name}: got {actual!r}, expected {e!r}"
+
+
+def check_marts(unit_rows: list[tuple], county_rows: list[tuple]) -> None:
+    # one row per unit and month, exactly the evaluated units × both months
+    keys = [(r[0], _as_date(r[1])) for r in unit_rows]
+    assert len(keys) == len(set(keys)), "duplicate unit-month rows"
+    assert set(keys) == set(EXPECTED_UNITS), set(keys) ^ set(EXPECTED_UNITS)
+    _check_rows(
+        unit_rows,
+        EXPECTED_UNITS,
+        (
+            "resident",
+            "registered",
+            "staff_fte",
+            "staff_share",
+            "resident_share",
+            "registered_share",
+            "fair_share_staff",
+            "reallocation_delta",
+            "in_allocation_base",
+        ),
+    )
+    ckeys = [(r[0], _as_date(r[1])) for r in county_rows]
+    assert len(ckeys) == len(set(ckeys)), "duplicate county-month rows"
+    assert set(ckeys) == set(EXPECTED_COUNTY)
+    _check_rows(
+        county_rows,
+        EXPECTED_COUNTY,
+        (
+            "d_resident",
+            "d_registered",
+            "allocated_by_registration",
+            "county_staff_fte",
+            "staff_fte_outside_base",
+            "posts_to_reallocate",
+        ),
+    )
+    # the reallocation plan keeps each county's total
+    sums: dict = {}
+    for row in unit_rows:
+        if row[9] is not None:
+            key = (row[0][:6], _as_date(row[1]))
+            sums[key] = sums.get(key, 0.0) + float(row[9])
+    assert all(abs(s) < 1e-9 for s in sums.values()), sums
+
+
+def check_other_models(query) -> None:
+    """Staging dedupe, carry-forward and dim details, through a `query(sql) -> rows` callable."""
+    # case versions: one row per case, latest version kept
+    assert query(
+        "select case_id, status, version_count from staging.stg_case_log__cases order by case_id"
+    ) == [
+        ("c1", "closed", 2),
+        ("c2", "in_progress", 1),
+        ("c3", "closed", 1),
+        ("c4", "cancelled", 1),
+        ("c5", "closed", 1),
+        ("c6", "closed", 1),
+        ("c7", "cancelled", 1),
+    ]
+    # roster restatement: a99 (dropped by the corrected file) is gone, a5 re-categorised
+    rows = query(
+        "select staff_id, post_category from staging.stg_staff_roster__staff_posts "
+        "where snapshot_date = date '2024-01-31' and staff_id in ('a5', 'a99')"
+    )
+    assert rows == [("a5", "grid_worker")]
+    # resident population carried forward from 2023-12-31 with its age
+    rows = query(
+        "select month, resident_population, resident_snapshot_age_days, registered_snapshot_age_days, "
+        f"residence_ratio from marts.mart_population where unit_code = '{V1}' order by month"
+    )
+    assert [(_as_date(r[0]), r[1], r[2], r[3]) for r in rows] == [
+        (JAN, 4000, 31, 0),
+        (JAN.replace(month=2), 4000, 60, 0),
+    ]
+    assert [float(r[4]) for r in rows] == [2.0, 2.0]
+    # staffing detail of V1 in January: 1 formal + 1 semi-formal, the leaver excluded
+    rows = query(
+        "select formal_fte, semi_formal_fte, headcount, certified_share from "
+        f"intermediate.int_staffing_unit_months where unit_code = '{V1}' and month = date '2024-01-01'"
+    )
+    assert [tuple(float(x) for x in r) for r in rows] == [(1.0, 1.0, 2.0, 0.5)]
+    # dim_unit: names of ancestors, derived urban/rural class, evaluated flags, peer groups
+    rows = query(
+        "select unit_code, township_name, county_name, province_name, urban_rural_class, is_evaluated, "
+        f"peer_group from marts.dim_unit where unit_code in ('{V1}', '{V4}', '{TA}', '110103001001') "
+        "order by unit_code"
+    )
+    assert rows == [
+        (TA, "东华门街道", "东城区", "北京市", "urban", True, "urban_all"),
+        (V1, "东华门街道", "东城区", "北京市", "urban", True, "urban_small"),  # 4000 residents < 8000
+        (V4, "东华门街道", "东城区", "北京市", "rural", True, "rural_unknown"),  # no population
+        ("110103001001", "建外街道", "朝阳区", "北京市", "urban", False, "urban_unknown"),
+    ]
+    # county mart flags County A January as allocated by registration
+    rows = query(
+        "select allocated_by_registration from marts.mart_staffing_mismatch_county "
+        f"where county_code = '{COUNTY_A}' and month = date '2024-01-01'"
+    )
+    assert [bool(r[0]) for r in rows] == [True]
+
+
+def check_staffing(query) -> None:
+    # V1 January (urban, 4000 residents, 1333 resident households; 1 community worker, no grid
+    # worker): required 18·4000/10⁴ = 7.2 community workers + ceil(1333/400) = 4 grids → 11.2;
+    # gap 11.2 − (1 + 0) = 10.2. Staff 2 → 5 per 10k residents, 10 per 10k registered (2000).
+    rows = query(
+        "select total_fte, formal_fte, semi_formal_fte, staff_per_10k_residents, staff_per_10k_registered, "
+        "required_community_worker_fte, required_grids, required_staff_fte, staffing_gap "
+        f"from marts.mart_staffing where unit_code = '{V1}' and month = date '2024-01-01'"
+    )
+    assert len(rows) == 1
+    for actual, exp in zip(rows[0], (2.0, 1.0, 1.0, 5.0, 10.0, 7.2, 4, 11.2, 10.2), strict=True):
+        assert _close(actual, exp), rows
+    # FTE in mart_staffing = FTE of the roster snapshot (County A January: 8 in villages + 3 township)
+    assert _close(
+        query(
+            f"select sum(total_fte) from marts.mart_staffing where county_code = '{COUNTY_A}' "
+            "and month = date '2024-01-01'"
+        )[0][0],
+        11.0,
+    )
+
+
+def check_workload(query) -> None:
+    rows = query(WORKLOAD_SQL)
+    assert len({(r[0], _as_date(r[1])) for r in rows}) == len(rows) == 14  # every spine unit-month
+    _check_rows(
+        rows,
+        EXPECTED_WORKLOAD,
+        (
+            "received",
+            "cancelled",
+            "responded_within_sla",
+            "closed",
+            "closed_within_sla",
+            "escalated",
+            "rated",
+            "satisfied",
+            "repeat",
+            "resident_initiated",
+            "digital",
+            "backlog",
+            "response_rate",
+            "resolution_rate",
+            "satisfaction_rate",
+            "repeat_rate",
+            "response_hours_median",
+            "closure_hours_median",
+            "cases_per_fte",
+        ),
+    )
+    _check_rows(
+        query(WORKLOAD_COUNTY_SQL),
+        EXPECTED_WORKLOAD_COUNTY,
+        (
+            "received",
+            "cancelled",
+            "closed",
+            "response_rate",
+            "resolution_rate",
+            "satisfaction_rate",
+            "escalation_rate",
+            "repeat_rate",
+            "backlog",
+            "response_hours_median",
+            "closure_hours_median",
+        ),
+    )
+    _check_rows(
+        query(CASES_SQL),
+        EXPECTED_CASES,
+        ("is_repeat", "response_hours", "closure_hours", "responded_within_sla", "closed_within_sla"),
+        key_width=1,
+    )
+
+
+def check_reallocation_and_scorecard(query) -> None:
+    # County A January: targets = fair shares 4, 2, 2 (all ≥ the 1-FTE floor); moves: V2 gives 2 to V1
+    # and 1 to V3 (V2's surplus 3 laid on [0,3); V1 needs 2 [0,2), V3 1 [2,3))
+    rows = query(COUNTY_PLAN_SQL.format(county=COUNTY_A, month="2024-01-01"))
+    moves = [(r[5], r[6], r[8], float(r[10])) for r in rows]
+    assert moves == [
+        (1, f"{COUNTY_A[:6]}001002", V1, 2.0),
+        (2, f"{COUNTY_A[:6]}001002", f"{COUNTY_A[:6]}001003", 1.0),
+    ]
+    assert _close(rows[0][2], 0.375) and _close(rows[0][3], 0.125) and rows[0][4]
+    # February: staff already at fair shares → no moves, indices still printed
+    rows = query(COUNTY_PLAN_SQL.format(county=COUNTY_A, month="2024-02-01"))
+    assert len(rows) == 1 and rows[0][5] is None and _close(rows[0][2], 0.0)
+    # scorecard: every spine unit-month scored or marked, never dropped
+    (n_spine,) = query("select count(*) from intermediate.int_unit_months")[0]
+    statuses = dict(
+        query("select scoring_status, count(*) from marts.mart_scorecard group by scoring_status")
+    )
+    assert sum(statuses.values()) == n_spine
+    # dim_date: 2027 onwards is the weekday fallback, flagged
+    rows = query(
+        "select calendar_source, is_working_day from marts.dim_date "
+        "where date_day in (date '2024-02-04', date '2024-02-12', date '2027-01-01', date '2027-01-02') "
+        "order by date_day"
+    )
+    assert [(r[0], bool(r[1])) for r in rows] == [
+        ("chinese_calendar", True),  # Sunday, make-up working day
+        ("chinese_calendar", False),  # Monday, Spring Festival
+        ("weekday_fallback", True),  # Friday: New Year's Day 2027 is not known to the package
+        ("weekday_fallback", False),  # Saturday
+    ]
+
+
+# ---- DuckDB -------------------------------------------------------------------------------------
+
+
+@pytest.mark.dbt
+def test_duckdb_schemas_and_mismatch_marts(duckdb_wh: Warehouse) -> None:
+    schemas = {r[0] for r in duckdb_wh.query("select schema_name from information_schema.schemata")}
+    assert {"raw", "staging", "intermediate", "marts"} <= schemas
+    assert not any(s.startswith(("marts_", "main_")) for s in schemas), schemas
+    check_marts(duckdb_wh.query(UNIT_SQL), duckdb_wh.query(COUNTY_SQL))
+    check_other_models(duckdb_wh.query)
+
+
+@pytest.mark.dbt
+def test_duckdb_staffing_workload_plan_scorecard(duckdb_wh: Warehouse) -> None:
+    check_staffing(duckdb_wh.query)
+    check_workload(duckdb_wh.query)
+    check_reallocation_and_scorecard(duckdb_wh.query)
+
+
+@pytest.mark.dbt
+def test_duckdb_incremental_equals_full_refresh(duckdb_wh: Warehouse) -> None:
+    assert len(duckdb_wh.fct_incremental) == 7
+    assert duckdb_wh.fct_incremental == duckdb_wh.fct_full_refresh
+
+
+# ---- PostgreSQL ---------------------------------------------------------------------------------
+
+
+@pytest.mark.dbt
+@pytest.mark.postgres
+def test_postgres_schemas_and_mismatch_marts(postgres_wh: Warehouse) -> None:
+    schemas = {r[0] for r in postgres_wh.query("select schema_name from information_schema.schemata")}
+    assert {"raw", "staging", "intermediate", "marts"} <= schemas
+    check_marts(postgres_wh.query(UNIT_SQL), postgres_wh.query(COUNTY_SQL))
+    check_other_models(postgres_wh.query)
+
+
+@pytest.mark.dbt
+@pytest.mark.postgres
+def test_postgres_staffing_workload_plan_scorecard(postgres_wh: Warehouse) -> None:
+    check_staffing(postgres_wh.query)
+    check_workload(postgres_wh.query)
+    check_reallocation_and_scorecard(postgres_wh.query)
+
+
+@pytest.mark.dbt
+@pytest.mark.postgres
+def test_postgres_incremental_equals_full_refresh(postgres_wh: Warehouse) -> None:
+    assert len(postgres_wh.fct_incremental) == 7
+    assert postgres_wh.fct_incremental == postgres_wh.fct_full_refresh
+
+
+# ---- offline parse ------------------------------------------------------------------------------
 
 
 @pytest.mark.dbt
@@ -274,5 +542,23 @@ def test_dbt_parse_writes_manifest_offline(dbt_bin: str, tmp_path: Path) -> None
 
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
     names = {n["name"] for n in manifest["nodes"].values()}
-    assert {"mart_staffing_mismatch", "mart_staffing_mismatch_county", "dim_unit", "int_unit_months"} <= names
+    assert {
+        "mart_staffing_mismatch",
+        "mart_staffing_mismatch_county",
+        "dim_unit",
+        "dim_date",
+        "int_unit_months",
+        "fct_cases",
+        "mart_population",
+        "mart_staffing",
+        "mart_workload",
+        "mart_workload_county",
+        "mart_reallocation_plan",
+        "mart_scorecard",
+        "holiday_calendar",
+        "case_categories",
+        "staffing_norms",
+        "scorecard_weights",
+        "peer_group_bands",
+    } <= names
     assert not (tmp_path / "absent.duckdb").exists(), "dbt parse must not open the warehouse"

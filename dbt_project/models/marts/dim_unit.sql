@@ -1,5 +1,9 @@
--- One row per statistical division (province … village) with its ancestors' codes and names and
--- its urban/rural class. is_evaluated marks the units on the evaluation spine (int_unit_months).
+-- One row per statistical division (province … village) with its ancestors' codes and names, its
+-- urban/rural class and its peer group. is_evaluated marks the units on the evaluation spine
+-- (int_unit_months).
+-- Peer group (因地制宜) = urban_rural_class × population band (seed peer_group_bands), banded by the
+-- unit's latest known resident population (registered when no resident figure exists): a unit keeps
+-- one peer group over time, so month-on-month ranks compare like with like.
 
 with
 
@@ -15,7 +19,29 @@ evaluated as (
 
 ),
 
-final as (
+bands as (
+
+    select * from {{ ref('peer_group_bands') }}
+
+),
+
+latest_resident as (
+
+    {{ latest_per_key(
+        ref('stg_resident_population__snapshots'), ['unit_code'], ['as_of_date desc']
+    ) }}
+
+),
+
+latest_registered as (
+
+    {{ latest_per_key(
+        ref('stg_household_registration__snapshots'), ['unit_code'], ['as_of_date desc']
+    ) }}
+
+),
+
+classified as (
 
     select
         divisions.unit_code,
@@ -56,7 +82,9 @@ final as (
                     ) then 'rural'
             end
         ) as urban_rural_class,
-        evaluated.unit_code is not null as is_evaluated
+        evaluated.unit_code is not null as is_evaluated,
+        coalesce(latest_resident.resident_population, latest_registered.registered_population)
+            as peer_group_population
     from divisions
     left join divisions as townships
         on divisions.township_code = townships.unit_code
@@ -68,6 +96,39 @@ final as (
         on divisions.province_code = provinces.unit_code
     left join evaluated
         on divisions.unit_code = evaluated.unit_code
+    left join latest_resident
+        on divisions.unit_code = latest_resident.unit_code
+    left join latest_registered
+        on divisions.unit_code = latest_registered.unit_code
+
+),
+
+final as (
+
+    select
+        classified.*,
+        bands.band_code as population_band,
+        case
+            when classified.unit_level in ('township', 'village')
+                then
+                    {{ dbt.concat([
+                        "coalesce(classified.urban_rural_class, 'unclassified')",
+                        "'_'",
+                        "coalesce(bands.band_code, 'unknown')",
+                    ]) }}
+        end as peer_group
+    from classified
+    left join bands
+        on
+            classified.unit_level = bands.unit_level
+            and coalesce(classified.urban_rural_class, 'unclassified') = bands.urban_rural_class
+            and (bands.min_population is null or classified.peer_group_population >= bands.min_population)
+            and (bands.max_population is null or classified.peer_group_population < bands.max_population)
+            -- a bounded band needs a known population
+            and (
+                classified.peer_group_population is not null
+                or (bands.min_population is null and bands.max_population is null)
+            )
 
 )
 

@@ -1,6 +1,6 @@
 -- One row per case: its latest version (updated_at, then loaded_at, then source_row).
--- Seam: at national scale this becomes an incremental model (merge on case_id over the versions
--- loaded since the last run); the grain and columns stay the same.
+-- A view: the incremental model fct_cases reads it for the case_ids loaded since its last run
+-- (last_loaded_at), so the window below only runs over those cases' versions.
 
 with
 
@@ -43,7 +43,8 @@ versions_counted as (
 
     select
         *,
-        count(*) over (partition by case_id) as version_count
+        count(*) over (partition by case_id) as version_count,
+        max(loaded_at) over (partition by case_id) as last_loaded_at
     from renamed
 
 ),
@@ -79,6 +80,7 @@ final as (
         description_length,
         updated_at,
         version_count,
+        last_loaded_at,
         delivery_date,
         load_id,
         source_file,

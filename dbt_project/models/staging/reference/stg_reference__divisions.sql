@@ -31,7 +31,7 @@ renamed as (
 ranked as (
 
     select
-        renamed.*,
+        *,
         row_number() over (
             partition by unit_code
             order by

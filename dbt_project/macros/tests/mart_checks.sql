@@ -1,0 +1,167 @@
+{#- Reconciliation and coverage tests on the marts (generic tests taking the mart as `model`);
+    each returns the offending rows. -#}
+
+{#- Dates beyond the holiday calendar's coverage exist, are flagged weekday_fallback and follow the
+    Monday–Friday rule; covered years are never flagged. -#}
+{% test dim_date_fallback_is_flagged(model) %}
+    with coverage as (
+        select max(calendar_last_year) as last_year, min(calendar_first_year) as first_year
+        from {{ ref('holiday_calendar') }}
+    )
+    select dates.date_day, dates.calendar_source, dates.is_working_day
+    from {{ model }} as dates
+    cross join coverage
+    where
+        (
+            (dates.calendar_year > coverage.last_year or dates.calendar_year < coverage.first_year)
+            and (
+                dates.calendar_source <> 'weekday_fallback'
+                or dates.is_working_day <> (dates.iso_day_of_week < 6)
+                or dates.day_type not in ('workday', 'weekend')
+            )
+        )
+        or (
+            dates.calendar_year between coverage.first_year and coverage.last_year
+            and dates.calendar_source <> 'chinese_calendar'
+        )
+    union all
+    -- the range must reach beyond the covered years (so the fallback is exercised)
+    select null, 'no fallback dates', null
+    from coverage
+    where not exists (
+        select 1 from {{ model }} as later where later.calendar_year > coverage.last_year
+    )
+{% endtest %}
+
+{#- Staff FTE per county-month in the mart equals the FTE of the active posts of the roster snapshot
+    used (every post of the snapshot is at a unit on the spine or reported as a difference). -#}
+{% test mart_staffing_reconciles_with_roster(model) %}
+    with mart as (
+        select county_code, month, max(roster_snapshot_date) as roster_snapshot_date, sum(total_fte) as fte
+        from {{ model }}
+        where has_roster
+        group by county_code, month
+    ),
+    roster as (
+        select county_code, snapshot_date, sum(fte) as fte
+        from {{ ref('stg_staff_roster__staff_posts') }}
+        where is_active_at_snapshot
+        group by county_code, snapshot_date
+    )
+    select mart.county_code, mart.month, mart.fte as mart_fte, roster.fte as roster_fte
+    from mart
+    left join roster
+        on mart.county_code = roster.county_code and mart.roster_snapshot_date = roster.snapshot_date
+    where roster.fte is null or abs(mart.fte - roster.fte) > 1e-6
+{% endtest %}
+
+{#- Population in the mart is exactly the latest snapshot at or before the month end. -#}
+{% test mart_population_reconciles_with_snapshots(model) %}
+    select mart.unit_code, mart.month
+    from {{ model }} as mart
+    left join {{ ref('stg_resident_population__snapshots') }} as snap
+        on mart.unit_code = snap.unit_code and mart.resident_as_of_date = snap.as_of_date
+    where
+        (mart.resident_as_of_date is not null
+            and (snap.unit_code is null or snap.resident_population <> mart.resident_population))
+        or mart.resident_as_of_date > mart.month_end
+        or exists (
+            select 1
+            from {{ ref('stg_resident_population__snapshots') }} as newer
+            where
+                newer.unit_code = mart.unit_code
+                and newer.as_of_date <= mart.month_end
+                and (mart.resident_as_of_date is null or newer.as_of_date > mart.resident_as_of_date)
+        )
+{% endtest %}
+
+{#- Cases received in the mart = cases of fct_cases per unit and month (none lost or doubled); cases
+    at units off the spine would show here. -#}
+{% test mart_workload_reconciles_with_fct_cases(model) %}
+    with mart as (
+        select unit_code, month, cases_received from {{ model }} where cases_received > 0
+    ),
+    facts as (
+        select unit_code, reported_month as month, count(*) as cases_received
+        from {{ ref('fct_cases') }}
+        group by unit_code, reported_month
+    )
+    select
+        coalesce(mart.unit_code, facts.unit_code) as unit_code,
+        coalesce(mart.month, facts.month) as month,
+        mart.cases_received as mart_cases,
+        facts.cases_received as fct_cases
+    from mart
+    full outer join facts
+        on mart.unit_code = facts.unit_code and mart.month = facts.month
+    where mart.cases_received is null or facts.cases_received is null
+        or mart.cases_received <> facts.cases_received
+{% endtest %}
+
+{#- County counts equal the sums over the county's units (additive measures). -#}
+{% test mart_workload_county_reconciles(model) %}
+    with units as (
+        select
+            county_code, month,
+            sum(cases_received) as cases_received,
+            sum(cases_closed) as cases_closed,
+            sum(cases_responded_within_sla) as cases_responded_within_sla,
+            sum(cases_satisfied) as cases_satisfied,
+            sum(backlog_month_end) as backlog_month_end
+        from {{ ref('mart_workload') }}
+        group by county_code, month
+    )
+    select county.county_code, county.month
+    from {{ model }} as county
+    left join units
+        on county.county_code = units.county_code and county.month = units.month
+    where
+        units.county_code is null
+        or county.cases_received <> units.cases_received
+        or county.cases_closed <> units.cases_closed
+        or county.cases_responded_within_sla <> units.cases_responded_within_sla
+        or county.cases_satisfied <> units.cases_satisfied
+        or county.backlog_month_end <> units.backlog_month_end
+{% endtest %}
+
+{#- Applying the moves brings every unit to its target, and targets keep each county's total:
+    Σ target_delta = 0 per county-month, and staff − out + in = target for every unit. -#}
+{% test mart_reallocation_plan_moves_reach_targets(model) %}
+    with targets as (
+        select * from {{ ref('int_reallocation_targets') }}
+    ),
+    flows as (
+        select from_unit_code as unit_code, month, -fte as fte from {{ model }}
+        union all
+        select to_unit_code as unit_code, month, fte from {{ model }}
+    ),
+    net as (
+        select unit_code, month, sum(fte) as net_fte from flows group by unit_code, month
+    ),
+    unit_check as (
+        select targets.county_code, targets.month, targets.unit_code, 'unit misses target' as problem
+        from targets
+        left join net
+            on targets.unit_code = net.unit_code and targets.month = net.month
+        where abs(targets.staff_fte + coalesce(net.net_fte, 0) - targets.target_fte) > 1e-6
+    ),
+    county_check as (
+        select county_code, month, cast(null as {{ dbt.type_string() }}) as unit_code,
+            'deltas do not sum to zero' as problem
+        from targets
+        group by county_code, month
+        having abs(sum(target_delta)) > 1e-6
+    )
+    select * from unit_check
+    union all
+    select * from county_check
+{% endtest %}
+
+{#- Every spine unit-month has a scorecard row (no unit silently dropped). -#}
+{% test mart_scorecard_covers_every_unit_month(model) %}
+    select spine.unit_code, spine.month
+    from {{ ref('int_unit_months') }} as spine
+    left join {{ model }} as scorecard
+        on spine.unit_code = scorecard.unit_code and spine.month = scorecard.month
+    where scorecard.unit_code is null
+{% endtest %}

@@ -1,0 +1,182 @@
+-- Target staffing of every unit in its county's allocation base (see mart_staffing_mismatch) under the
+-- reallocation plan: staff follow residents, the county total is unchanged, and no unit falls below
+-- the floor (seed staffing_norms, norm min_fte_per_unit: 1 FTE per village or community by default).
+--
+--   target_i = max(floor_i, λ × resident_i), with λ chosen so that Σ target_i = county staff T.
+--
+-- This is "max(floor, fair share), rescaled to keep the total" done exactly (rescaling max(floor, fair)
+-- by a single factor would push floored units below the floor). Computed in one pass (water-filling):
+-- order units by resident_i / floor_i; flooring the first k units leaves
+-- λ_k = (T − Σ_{j≤k} floor_j) / (R − Σ_{j≤k} resident_j) for the rest; k is the smallest count for which
+-- the (k+1)-th unit is not below its floor at λ_k, i.e. (T − Σ_{j≤k} floor_j) × resident_{k+1}
+-- ≥ floor_{k+1} × (R − Σ_{j≤k} resident_j). When the county has fewer staff than the floors need
+-- (T < Σ floor), the floor cannot be kept: target = fair share (floor_feasible = false).
+-- target_delta_i = target_i − staff_i sums to zero over the county (tested).
+
+with
+
+mismatch as (
+
+    select * from {{ ref('mart_staffing_mismatch') }}
+
+),
+
+units as (
+
+    select * from {{ ref('dim_unit') }}
+
+),
+
+norms as (
+
+    select * from {{ ref('staffing_norms') }}
+
+),
+
+classes as (
+
+    select 'urban' as urban_rural_class
+    union all
+    select 'rural' as urban_rural_class
+    union all
+    select 'unclassified' as urban_rural_class
+
+),
+
+floors as (
+
+    select
+        classes.urban_rural_class,
+        max(norms.norm_value) as floor_fte
+    from classes
+    left join norms
+        on
+            norms.norm_code = 'min_fte_per_unit'
+            and norms.urban_rural_class in (classes.urban_rural_class, 'all')
+    group by classes.urban_rural_class
+
+),
+
+base as (
+
+    select
+        mismatch.unit_code,
+        mismatch.month,
+        mismatch.county_code,
+        mismatch.staff_fte,
+        mismatch.resident_population,
+        mismatch.fair_share_staff,
+        mismatch.county_staff_fte,
+        mismatch.county_resident_population,
+        coalesce(floors.floor_fte, 0) as floor_fte
+    from mismatch
+    left join units
+        on mismatch.unit_code = units.unit_code
+    left join floors
+        on coalesce(units.urban_rural_class, 'unclassified') = floors.urban_rural_class
+    where
+        mismatch.in_allocation_base
+        and mismatch.county_staff_fte is not null
+        and mismatch.county_resident_population > 0
+
+),
+
+ordered as (
+
+    select
+        *,
+        sum(floor_fte) over (partition by county_code, month) as county_floor_fte,
+        coalesce(
+            sum(floor_fte) over (
+                partition by county_code, month
+                order by
+                    case when floor_fte > 0 then resident_population / floor_fte end nulls last, unit_code
+                rows between unbounded preceding and 1 preceding
+            ),
+            0
+        ) as floors_before,
+        coalesce(
+            sum(resident_population) over (
+                partition by county_code, month
+                order by
+                    case when floor_fte > 0 then resident_population / floor_fte end nulls last, unit_code
+                rows between unbounded preceding and 1 preceding
+            ),
+            0
+        ) as residents_before,
+        row_number() over (
+            partition by county_code, month
+            order by case when floor_fte > 0 then resident_population / floor_fte end nulls last, unit_code
+        ) as floor_order
+    from base
+
+),
+
+split as (
+
+    select
+        *,
+        -- number of floored units: the first unit (in floor_order) not below its floor, minus one
+        coalesce(
+            min(
+                case
+                    when (county_staff_fte - floors_before) * resident_population
+                        >= floor_fte * (county_resident_population - residents_before)
+                        then floor_order - 1
+                end
+            ) over (partition by county_code, month),
+            count(*) over (partition by county_code, month)
+        ) as units_floored
+    from ordered
+
+),
+
+flagged as (
+
+    select
+        *,
+        county_staff_fte >= county_floor_fte as floor_feasible,
+        floor_order <= units_floored as is_floored
+    from split
+
+),
+
+lambdas as (
+
+    select
+        *,
+        sum(case when is_floored then floor_fte else 0 end) over (partition by county_code, month)
+            as floored_fte,
+        sum(case when is_floored then 0 else resident_population end) over (partition by county_code, month)
+            as unfloored_residents
+    from flagged
+
+),
+
+final as (
+
+    select
+        unit_code,
+        month,
+        county_code,
+        staff_fte,
+        resident_population,
+        fair_share_staff,
+        floor_fte,
+        county_staff_fte,
+        county_resident_population,
+        floor_feasible,
+        floor_feasible and is_floored as is_floored,
+        {{ to_float(
+            "case when not floor_feasible then fair_share_staff"
+            ~ " when is_floored then floor_fte"
+            ~ " else (county_staff_fte - floored_fte) * resident_population / nullif(unfloored_residents, 0) end"
+        ) }} as target_fte
+    from lambdas
+
+)
+
+select
+    *,
+    target_fte - staff_fte as target_delta
+from final

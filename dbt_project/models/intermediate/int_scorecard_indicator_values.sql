@@ -1,0 +1,133 @@
+-- Scorecard indicator values, one row per evaluated unit, month and indicator of the scorecard_weights
+-- seed (long format; null when the unit-month lacks the data). Definitions (DESIGN §5, scorecard):
+--   professionalism   certified_share, formal_fte_share                       (mart_staffing)
+--   responsiveness    response_rate, resolution_rate, satisfaction_rate,
+--                     closed_within_sla_rate, response_hours_median           (mart_workload)
+--   self_governance   resolved_locally_rate, resident_initiated_share         (mart_workload)
+--   institutionalisation  feeds_current_share: proxy for "feeds delivered on time and passing
+--                     validation" available in the warehouse = share of the unit's three feeds that are
+--                     current for the month: a roster snapshot in the month; a registration snapshot at
+--                     most var registration_snapshot_max_age_days (45) old at month end; a resident
+--                     snapshot at most var resident_snapshot_max_age_days (400) old.
+--   digitalisation    digital_channel_share                                   (mart_workload)
+--   coverage          data_completeness = share of the four inputs present for the unit-month:
+--                     registered population, resident population, roster, and a case feed for the
+--                     county that month (at least one case reported in the county).
+
+with
+
+staffing as (
+
+    select * from {{ ref('mart_staffing') }}
+
+),
+
+workload as (
+
+    select * from {{ ref('mart_workload') }}
+
+),
+
+population as (
+
+    select * from {{ ref('mart_population') }}
+
+),
+
+weights as (
+
+    select * from {{ ref('scorecard_weights') }}
+
+),
+
+county_case_months as (
+
+    select distinct
+        county_code,
+        reported_month as month
+    from {{ ref('fct_cases') }}
+
+),
+
+wide as (
+
+    select
+        population.unit_code,
+        population.month,
+        population.county_code,
+        population.peer_group,
+        staffing.certified_share,
+        staffing.formal_fte_share,
+        workload.response_rate,
+        workload.resolution_rate,
+        workload.satisfaction_rate,
+        workload.closed_within_sla_rate,
+        workload.response_hours_median,
+        workload.resolved_locally_rate,
+        workload.resident_initiated_share,
+        workload.digital_channel_share,
+        (
+            case when coalesce(staffing.has_roster, false) then 1.0 else 0.0 end
+            + case
+                when population.registered_snapshot_age_days <= {{ var('registration_snapshot_max_age_days') }}
+                    then 1.0
+                else 0.0
+            end
+            + case
+                when population.resident_snapshot_age_days <= {{ var('resident_snapshot_max_age_days') }}
+                    then 1.0
+                else 0.0
+            end
+        ) / 3.0 as feeds_current_share,
+        (
+            case when population.registered_population is not null then 1.0 else 0.0 end
+            + case when population.resident_population is not null then 1.0 else 0.0 end
+            + case when coalesce(staffing.has_roster, false) then 1.0 else 0.0 end
+            + case when county_case_months.county_code is not null then 1.0 else 0.0 end
+        ) / 4.0 as data_completeness
+    from population
+    left join staffing
+        on
+            population.unit_code = staffing.unit_code
+            and population.month = staffing.month
+    left join workload
+        on
+            population.unit_code = workload.unit_code
+            and population.month = workload.month
+    left join county_case_months
+        on
+            population.county_code = county_case_months.county_code
+            and population.month = county_case_months.month
+
+),
+
+final as (
+
+    select
+        wide.unit_code,
+        wide.month,
+        wide.county_code,
+        wide.peer_group,
+        weights.indicator_code,
+        {{ to_float(
+            "case weights.indicator_code"
+            ~ " when 'certified_share' then wide.certified_share"
+            ~ " when 'formal_fte_share' then wide.formal_fte_share"
+            ~ " when 'response_rate' then wide.response_rate"
+            ~ " when 'resolution_rate' then wide.resolution_rate"
+            ~ " when 'satisfaction_rate' then wide.satisfaction_rate"
+            ~ " when 'closed_within_sla_rate' then wide.closed_within_sla_rate"
+            ~ " when 'response_hours_median' then wide.response_hours_median"
+            ~ " when 'resolved_locally_rate' then wide.resolved_locally_rate"
+            ~ " when 'resident_initiated_share' then wide.resident_initiated_share"
+            ~ " when 'feeds_current_share' then wide.feeds_current_share"
+            ~ " when 'digital_channel_share' then wide.digital_channel_share"
+            ~ " when 'data_completeness' then wide.data_completeness"
+            ~ " end"
+        ) }} as indicator_value
+    from wide
+    cross join weights
+
+)
+
+select * from final
