@@ -5,6 +5,9 @@ it only from inside functions, never from a DAG file's top level.
 """
 
 from .expect_column_dtype_kind_to_be_in_set import ExpectColumnDtypeKindToBeInSet
+from .expect_column_sum_within_groups_to_equal import (
+    ExpectColumnSumWithinGroupsToEqual,
+)
 from .expect_column_values_to_be_in_reference_set import (
     ExpectColumnValuesToBeInReferenceSet,
     get_reference_set,
@@ -17,6 +20,7 @@ from .expect_timestamps_in_order import ExpectTimestampsInOrder
 
 __all__ = [
     "ExpectColumnDtypeKindToBeInSet",
+    "ExpectColumnSumWithinGroupsToEqual",
     "ExpectColumnValuesToBeInReferenceSet",
     "ExpectColumnValuesToBeValidChineseIdNumber",
     "ExpectTimestampsInOrder",

@@ -24,9 +24,7 @@ def id_check_char(first17: str) -> str:
     return CHECK_CHARS[total % 11]
 
 
-def valid_chinese_id_numbers(
-    values: pd.Series, *, allow_lowercase_x: bool = False
-) -> np.ndarray:
+def valid_chinese_id_numbers(values: pd.Series, *, allow_lowercase_x: bool = False) -> np.ndarray:
     """True where a value is an 18-character GB 11643 resident ID with a correct check character.
 
     Only the format (17 digits + digit or 'X') and the check character are tested, not whether the
@@ -87,9 +85,10 @@ def dtype_kind(column: pd.Series) -> str:
     text = str(dtype)
     if text.startswith(("date32", "date64", "timestamp")):
         return "datetime"
-    if pd.api.types.is_string_dtype(dtype) and dtype != object:
+    is_object = str(dtype) == "object"
+    if pd.api.types.is_string_dtype(dtype) and not is_object:
         return "string"
-    if dtype == object:
+    if is_object:
         # Decide from the values: python dates/datetimes, strings or numbers.
         sample = column.dropna()
         if sample.empty:
@@ -101,9 +100,27 @@ def dtype_kind(column: pd.Series) -> str:
             return "datetime"
         if all(issubclass(k, str) for k in kinds):
             return "string"
-        if all(
-            issubclass(k, (int, float, np.number)) and not issubclass(k, bool)
-            for k in kinds
-        ):
+        if all(issubclass(k, (int, float, np.number)) and not issubclass(k, bool) for k in kinds):
             return "numeric"
     return "other"
+
+
+def group_sums_equal(frame: pd.DataFrame, *, value: float = 0.0, tolerance: float = 1e-6) -> np.ndarray:
+    """True where the sum of the last column over the row's group equals ``value`` (± tolerance).
+
+    The group is given by all columns but the last (e.g. county_code, month, reallocation_delta:
+    the reallocation deltas of each county and month sum to zero). Every row of a group gets the
+    group's verdict, so the unexpected rows are all the rows of the groups that do not add up.
+    Null summands count as 0 (GX drops rows with missing values first when asked to).
+    """
+    if len(frame) == 0:
+        return np.ones(0, dtype=bool)
+    keys = list(frame.columns[:-1])
+    values = pd.to_numeric(frame.iloc[:, -1], errors="coerce").astype("float64")
+    filled = values.fillna(0.0).to_numpy()
+    if not keys:
+        total = np.full(len(frame), filled.sum())
+    else:
+        labels = frame.groupby(keys, dropna=False, sort=False, observed=True).ngroup().to_numpy()
+        total = np.bincount(labels, weights=filled)[labels]
+    return np.abs(total - value) <= tolerance

@@ -22,9 +22,7 @@ class ColumnValuesValidChineseIdNumber(ColumnMapMetricProvider):
     condition_value_keys = ("allow_lowercase_x",)
 
     @column_condition_partial(engine=PandasExecutionEngine)
-    def _pandas(
-        cls, column: pd.Series, allow_lowercase_x: bool = False, **kwargs
-    ) -> pd.Series:
+    def _pandas(cls, column: pd.Series, allow_lowercase_x: bool = False, **kwargs) -> pd.Series:
         ok = valid_chinese_id_numbers(column, allow_lowercase_x=bool(allow_lowercase_x))
         return pd.Series(ok, index=column.index)
 

@@ -41,9 +41,9 @@ class ExpectTimestampsInOrder(MulticolumnMapExpectation):
     before it was reported fails even when it was never assigned.
     """
 
-    ignore_row_if: Literal[
-        "all_values_are_missing", "any_value_is_missing", "never"
-    ] = "all_values_are_missing"
+    ignore_row_if: Literal["all_values_are_missing", "any_value_is_missing", "never"] = (
+        "all_values_are_missing"
+    )
 
     map_metric: ClassVar[str] = "multicolumn_values.timestamps_in_order"
     success_keys: ClassVar[tuple[str, ...]] = ("column_list", "ignore_row_if", "mostly")

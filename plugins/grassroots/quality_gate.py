@@ -3,7 +3,10 @@
 The suite sees the whole typed delivery before pseudonymisation (the ID check digit can only be
 checked in clear), so its unexpected counts show auditors every problem in the file; the rows that
 break row rules are quarantined by the ingest, and a failed critical expectation blocks the whole
-delivery.
+delivery. Critical row-level expectations carry GX ``mostly`` (0.95, $GRASSROOTS_CRITICAL_MOSTLY):
+a few bad rows are quarantined and the rest published, a broken delivery is blocked
+(``expectations/suites.py``). The caller writes the returned frame to
+``audit.validation_results`` (13 columns, one row per expectation) with the load's audit row.
 """
 
 from __future__ import annotations
@@ -49,5 +52,7 @@ def run_suite(
             for o in report.results
             if o.severity == "critical" and not o.success
         ]
-        blocked = f"{delivery.source_file}: critical expectations failed in suite {feed.name}: " + "; ".join(failed)
+        blocked = f"{delivery.source_file}: critical expectations failed in suite {feed.name}: " + "; ".join(
+            failed
+        )
     return frame, blocked, report.warnings

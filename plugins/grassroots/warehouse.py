@@ -61,6 +61,107 @@ CREATE TABLE IF NOT EXISTS audit.validation_results (
     unexpected_percent DOUBLE,
     unexpected_sample VARCHAR
 );
+-- dbt test results, one row per test node of a dbt invocation (grassroots.dbt_results).
+CREATE TABLE IF NOT EXISTS audit.dbt_test_results (
+    run_id VARCHAR,                   -- the Airflow run (or 'manual')
+    invocation_id VARCHAR NOT NULL,   -- dbt's invocation id (run_results.json metadata)
+    unique_id VARCHAR NOT NULL,       -- e.g. test.grassroots.not_null_dim_unit_unit_code.1a2b3c
+    resource_type VARCHAR,            -- test | unit_test
+    name VARCHAR,
+    test_name VARCHAR,                -- generic test (not_null, accepted_range, ...) or null
+    model VARCHAR,                    -- the model (or source, seed) tested
+    column_name VARCHAR,              -- the column tested, null for table-level tests
+    severity VARCHAR,                 -- error | warn
+    status VARCHAR,                   -- pass | fail | warn | error | skipped
+    failures BIGINT,                  -- failing rows (null when the test did not run)
+    message VARCHAR,
+    execution_time DOUBLE,            -- seconds
+    generated_at TIMESTAMP,           -- when dbt wrote run_results.json (UTC)
+    loaded_at TIMESTAMP
+);
+-- Per feed and delivery date: what was delivered, loaded, quarantined or refused, and why. Each
+-- delivered file counts once, in its latest state (a corrected file replaces a refused one).
+CREATE OR REPLACE VIEW audit.delivery_status AS
+WITH latest AS (
+    SELECT * FROM (
+        SELECT
+            *,
+            row_number() OVER (
+                PARTITION BY feed, source_file
+                ORDER BY finished_at DESC NULLS LAST, started_at DESC NULLS LAST, load_id
+            ) AS _n
+        FROM audit.load_log
+    ) AS ranked
+    WHERE _n = 1
+),
+checks AS (
+    SELECT
+        feed,
+        delivery_date,
+        file,
+        count(*) AS expectations,
+        count(*) FILTER (WHERE NOT success AND severity = 'critical') AS critical_failed,
+        count(*) FILTER (WHERE NOT success AND severity <> 'critical') AS warnings,
+        string_agg(
+            CASE WHEN NOT success THEN
+                severity || ' ' || expectation
+                || coalesce('(' || "column" || ')', '')
+                || coalesce(': ' || CAST(unexpected_count AS VARCHAR) || ' unexpected', '')
+            END,
+            '; ' ORDER BY severity, expectation, "column"
+        ) AS failed_expectations
+    FROM audit.validation_results
+    GROUP BY feed, delivery_date, file
+),
+files AS (
+    SELECT
+        latest.*,
+        coalesce(checks.expectations, 0) AS expectations,
+        coalesce(checks.critical_failed, 0) AS critical_failed,
+        coalesce(checks.warnings, 0) AS warnings,
+        checks.failed_expectations
+    FROM latest
+    LEFT JOIN checks
+        ON checks.feed = latest.feed
+        AND checks.delivery_date = latest.delivery_date
+        AND checks.file = latest.source_file
+)
+SELECT
+    feed,
+    delivery_date,
+    count(*) AS files,
+    count(*) FILTER (WHERE status = 'loaded') AS files_loaded,
+    count(*) FILTER (WHERE status = 'duplicate') AS files_duplicate,
+    count(*) FILTER (WHERE status = 'blocked') AS files_blocked,
+    count(*) FILTER (WHERE status = 'rejected') AS files_rejected,
+    coalesce(sum(rows_in), 0) AS rows_in,
+    coalesce(sum(rows_loaded) FILTER (WHERE status = 'loaded'), 0) AS rows_loaded,
+    coalesce(sum(rows_quarantined) FILTER (WHERE status = 'loaded'), 0) AS rows_quarantined,
+    coalesce(sum(rows_in) FILTER (WHERE status IN ('blocked', 'rejected')), 0) AS rows_refused,
+    coalesce(sum(expectations), 0) AS expectations_checked,
+    coalesce(sum(critical_failed), 0) AS critical_failed,
+    coalesce(sum(warnings), 0) AS warnings,
+    CASE
+        WHEN count(*) FILTER (WHERE status IN ('blocked', 'rejected')) > 0 THEN 'refused'
+        WHEN coalesce(sum(rows_quarantined) FILTER (WHERE status = 'loaded'), 0) > 0
+            OR coalesce(sum(warnings), 0) > 0 THEN 'loaded_with_findings'
+        ELSE 'loaded'
+    END AS status,
+    string_agg(
+        CASE WHEN status IN ('blocked', 'rejected', 'duplicate') THEN
+            source_file || ' [' || status || ']: ' || coalesce(error, '')
+        END,
+        ' | ' ORDER BY source_file
+    ) AS why,
+    string_agg(
+        CASE WHEN failed_expectations IS NOT NULL THEN
+            source_file || ': ' || failed_expectations
+        END,
+        ' | ' ORDER BY source_file
+    ) AS failed_expectations,
+    max(finished_at) AS last_finished_at
+FROM files
+GROUP BY feed, delivery_date;
 """
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+
 from grassroots import validation
 
 # GB 11643: independent re-statement of the rule, so the test does not trust the code under test.
@@ -12,10 +13,7 @@ CHECK = "10X98765432"
 
 
 def with_check_digit(first17: str) -> str:
-    return (
-        first17
-        + CHECK[sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True)) % 11]
-    )
+    return first17 + CHECK[sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True)) % 11]
 
 
 def id_ending_in_x() -> str:
@@ -58,9 +56,7 @@ def run(gx, frame: pd.DataFrame, expectation, name: str = "custom_test"):
     except LookupError:
         asset = datasource.add_dataframe_asset(name)
         asset.add_batch_definition_whole_dataframe("whole")
-    batch = asset.get_batch_definition("whole").get_batch(
-        batch_parameters={"dataframe": frame}
-    )
+    batch = asset.get_batch_definition("whole").get_batch(batch_parameters={"dataframe": frame})
     return batch.validate(expectation, result_format="SUMMARY")
 
 
@@ -80,9 +76,7 @@ def checks(gx):
 def test_pure_id_check_matches_independent_rule(checks):
     for value in VALID:
         assert checks.id_check_char(value[:17]) == value[-1]
-    ok = checks.valid_chinese_id_numbers(
-        pd.Series(VALID + INVALID + [None], dtype="string")
-    )
+    ok = checks.valid_chinese_id_numbers(pd.Series(VALID + INVALID + [None], dtype="string"))
     assert ok.tolist() == [True] * len(VALID) + [False] * len(INVALID) + [True]
 
 
@@ -94,12 +88,8 @@ def test_lowercase_x_only_when_allowed(checks):
 
 def test_valid_ids_pass(gx):
     _, custom = gx
-    frame = pd.DataFrame(
-        {"id_number": pd.array(VALID + [None], dtype="string[pyarrow]")}
-    )
-    res = run(
-        gx, frame, custom.ExpectColumnValuesToBeValidChineseIdNumber(column="id_number")
-    )
+    frame = pd.DataFrame({"id_number": pd.array(VALID + [None], dtype="string[pyarrow]")})
+    res = run(gx, frame, custom.ExpectColumnValuesToBeValidChineseIdNumber(column="id_number"))
     assert res.success, res.result
     assert res.result["unexpected_count"] == 0
     assert res.result["missing_count"] == 1
@@ -107,12 +97,8 @@ def test_valid_ids_pass(gx):
 
 def test_invalid_ids_fail(gx):
     _, custom = gx
-    frame = pd.DataFrame(
-        {"id_number": pd.array(VALID + INVALID, dtype="string[pyarrow]")}
-    )
-    res = run(
-        gx, frame, custom.ExpectColumnValuesToBeValidChineseIdNumber(column="id_number")
-    )
+    frame = pd.DataFrame({"id_number": pd.array(VALID + INVALID, dtype="string[pyarrow]")})
+    res = run(gx, frame, custom.ExpectColumnValuesToBeValidChineseIdNumber(column="id_number"))
     assert not res.success
     assert res.result["unexpected_count"] == len(INVALID)
     assert sorted(res.result["partial_unexpected_list"]) == sorted(INVALID)
@@ -121,9 +107,7 @@ def test_invalid_ids_fail(gx):
 def test_ids_in_object_dtype(gx):
     _, custom = gx
     frame = pd.DataFrame({"id_number": pd.Series([VALID[0], INVALID[0]], dtype=object)})
-    res = run(
-        gx, frame, custom.ExpectColumnValuesToBeValidChineseIdNumber(column="id_number")
-    )
+    res = run(gx, frame, custom.ExpectColumnValuesToBeValidChineseIdNumber(column="id_number"))
     assert res.result["unexpected_count"] == 1
 
 
@@ -132,9 +116,9 @@ COLS = ["reported_at", "assigned_at", "first_response_at", "closed_at"]
 
 
 def times(*rows):
-    return pd.DataFrame(
-        [[None if v is None else T(v) for v in row] for row in rows], columns=COLS
-    ).astype("datetime64[us]")
+    return pd.DataFrame([[None if v is None else T(v) for v in row] for row in rows], columns=COLS).astype(
+        "datetime64[us]"
+    )
 
 
 def test_timestamps_in_order_with_nulls(gx):
@@ -203,15 +187,9 @@ def test_reference_set_membership(gx):
     codes = frozenset(f"{110101001000 + i:012d}" for i in range(5000))
     ref = custom.register_reference_set("division_codes", codes)
     assert ref.startswith("division_codes:5000:")
-    assert (
-        custom.register_reference_set("division_codes", codes) == ref
-    )  # cached, same answer
+    assert custom.register_reference_set("division_codes", codes) == ref  # cached, same answer
     frame = pd.DataFrame(
-        {
-            "unit_code": pd.array(
-                ["110101001000", "110101004999", "999999999999", None], "string"
-            )
-        }
+        {"unit_code": pd.array(["110101001000", "110101004999", "999999999999", None], "string")}
     )
     res = run(
         gx,
@@ -225,9 +203,7 @@ def test_reference_set_membership(gx):
 def test_unregistered_reference_set_fails(gx):
     _, custom = gx
     frame = pd.DataFrame({"unit_code": ["110101001000"]})
-    exp = custom.ExpectColumnValuesToBeInReferenceSet(
-        column="unit_code", reference="nope:1:x"
-    )
+    exp = custom.ExpectColumnValuesToBeInReferenceSet(column="unit_code", reference="nope:1:x")
     res = run(gx, frame, exp)
     assert not res.success
     # GX 1.24 nests metric-resolution errors under the metric's id.
@@ -258,8 +234,87 @@ def test_dtype_kind(checks, values, kind):
 def test_dtype_kind_expectation(gx):
     _, custom = gx
     frame = pd.DataFrame({"n": ["1", "2"]})
-    res = run(
-        gx, frame, custom.ExpectColumnDtypeKindToBeInSet(column="n", kinds=["numeric"])
-    )
+    res = run(gx, frame, custom.ExpectColumnDtypeKindToBeInSet(column="n", kinds=["numeric"]))
     assert not res.success
     assert res.result["observed_value"] == "string"
+
+
+# --------------------------------------------------------------------------------------------
+# Check digit 'X' in both directions, and mostly
+
+
+def test_x_check_digit_expected_but_digit_given(gx):
+    """An ID whose correct check character is X fails with any digit in its place, and a
+    digit-checked ID fails with X."""
+    _, custom = gx
+    wrong = [VALID_X[:-1] + d for d in "0123456789"]
+    digit_id = VALID[2]
+    wrong.append(digit_id[:-1] + "X")
+    frame = pd.DataFrame({"id_number": pd.array([VALID_X, *wrong], dtype="string")})
+    res = run(gx, frame, custom.ExpectColumnValuesToBeValidChineseIdNumber(column="id_number"))
+    assert res.result["unexpected_count"] == len(wrong)
+    assert VALID_X not in res.result["partial_unexpected_list"]
+
+
+def test_id_check_mostly_tolerates_a_few_bad_rows(gx):
+    _, custom = gx
+    values = [VALID[i % len(VALID)] for i in range(39)] + [INVALID[0]]
+    frame = pd.DataFrame({"id_number": pd.array(values, dtype="string")})
+    exp = custom.ExpectColumnValuesToBeValidChineseIdNumber(column="id_number", mostly=0.95)
+    res = run(gx, frame, exp)
+    assert res.success and res.result["unexpected_count"] == 1
+
+
+def test_timestamps_mostly(gx):
+    _, custom = gx
+    good = ["2024-01-01 08:00", "2024-01-01 09:00", None, "2024-01-01 12:00"]
+    bad = ["2024-01-01 08:00", None, None, "2024-01-01 07:00"]
+    frame = times(*([good] * 19 + [bad]))
+    res = run(gx, frame, custom.ExpectTimestampsInOrder(column_list=COLS, mostly=0.95))
+    assert res.success and res.result["unexpected_count"] == 1
+    res = run(gx, frame, custom.ExpectTimestampsInOrder(column_list=COLS))
+    assert not res.success
+
+
+# --------------------------------------------------------------------------------------------
+# ExpectColumnSumWithinGroupsToEqual (the marts suite)
+
+
+def _groups(values, counties=("A", "A", "B", "B", "C")):
+    return pd.DataFrame(
+        {
+            "county_code": list(counties),
+            "month": pd.to_datetime(["2024-03-01"] * len(counties)),
+            "delta": values,
+        }
+    ).convert_dtypes(dtype_backend="pyarrow")
+
+
+def test_pure_group_sums(checks):
+    ok = checks.group_sums_equal(_groups([1.5, -1.5, 0.25, -0.2, 0.0]), value=0.0)
+    assert ok.tolist() == [True, True, False, False, True]
+    ok = checks.group_sums_equal(_groups([0.4, 0.6, 1.0, 0.0, 1.0]), value=1.0, tolerance=1e-9)
+    assert ok.tolist() == [True] * 5
+    empty = _groups([0.0], counties=("A",)).iloc[:0]
+    assert checks.group_sums_equal(empty, value=0.0).tolist() == []
+
+
+def test_group_sum_expectation(gx):
+    _, custom = gx
+    cols = ["county_code", "month", "delta"]
+    frame = _groups([1.5, -1.5, 0.25, -0.2, None])
+    res = run(
+        gx,
+        frame,
+        custom.ExpectColumnSumWithinGroupsToEqual(column_list=cols, value=0.0, tolerance=1e-6),
+    )
+    assert not res.success
+    # The two rows of county B; the null row is left out (ignore_row_if any missing).
+    assert res.result["unexpected_count"] == 2
+    assert res.result["element_count"] == 5
+    fine = run(
+        gx,
+        _groups([1.5, -1.5, 0.2, -0.2, None]),
+        custom.ExpectColumnSumWithinGroupsToEqual(column_list=cols, value=0.0),
+    )
+    assert fine.success and fine.result["unexpected_count"] == 0
