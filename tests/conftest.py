@@ -28,12 +28,21 @@ for var, value in {
 TEST_PII_KEY = "test-key-0123456789abcdef-not-a-real-secret"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _gx_state_outside_the_repo(tmp_path_factory: pytest.TempPathFactory):
+    """Great Expectations results written by tests stay out of expectations/gx/uncommitted."""
+    if "GRASSROOTS_GX_DIR" not in os.environ:
+        os.environ["GRASSROOTS_GX_DIR"] = str(tmp_path_factory.mktemp("gx"))
+    yield
+
+
 @pytest.fixture()
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty data directory (landing, raw, quarantine, warehouse) for one test."""
     d = tmp_path / "data"
     (d / "landing").mkdir(parents=True)
     monkeypatch.setenv("GRASSROOTS_DATA_DIR", str(d))
+    monkeypatch.setenv("GRASSROOTS_REPORTS_DIR", str(tmp_path / "reports"))
     monkeypatch.setenv("GRASSROOTS_PII_KEY", TEST_PII_KEY)
     monkeypatch.delenv("GRASSROOTS_WAREHOUSE", raising=False)
     monkeypatch.delenv("GRASSROOTS_DEMO", raising=False)

@@ -70,7 +70,9 @@ def _dags_test(dag_id: str, env: dict[str, str]) -> None:
         [airflow, "dags", "test", dag_id, "2024-02-01"], env=env, capture_output=True, text=True, timeout=900
     )
     out = proc.stdout + proc.stderr
-    assert proc.returncode == 0 and "state=success" in out and "state=failed" not in out, out[-4000:]
+    # On failure show the lines that say why (dbt errors, failed expectations, alerts), then the tail.
+    why = "\n".join(ln for ln in out.splitlines() if any(k in ln for k in ("ERROR", "FAIL", "Failure", "Error", "ALERT")))
+    assert proc.returncode == 0 and "state=success" in out and "state=failed" not in out, why[-6000:] + out[-2000:]
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +84,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = {
         **os.environ,
         "GRASSROOTS_DATA_DIR": str(data),
+        "GRASSROOTS_REPORTS_DIR": str(data.parent / "reports"),
         "GRASSROOTS_PII_KEY": "e2e-test-key-0123456789abcdef",
     }
     env.pop("GRASSROOTS_WAREHOUSE", None)

@@ -1,8 +1,8 @@
 """How Airflow runs the dbt project (through Cosmos).
 
 dbt lives in its own virtualenv (its pins conflict with Airflow's), so Cosmos calls it as a
-subprocess. The warehouse DAG runs one Cosmos `dbt build` task per layer (seeds + staging,
-intermediate, marts): measured here, a Cosmos task per model costs 4–6 s of dbt start-up each,
+subprocess. The warehouse DAG runs one Cosmos `dbt build` task per stage (seeds + staging; the
+unit-month marts; the evaluation built on them: reallocation plan and scorecard): measured here, a Cosmos task per model costs 4–6 s of dbt start-up each,
 which made the demo's warehouse run five times slower than a bare `dbt build`; per-layer tasks keep
 it close to the bare build, a failure still names the failing model (in the task log and in
 `audit.dbt_results`), and a failed layer is retried on its own.
@@ -19,11 +19,13 @@ DBT_PROJECT_DIR = Path(os.environ.get("GRASSROOTS_DBT_PROJECT_DIR", REPO_ROOT / 
 DBT_EXECUTABLE = Path(os.environ.get("GRASSROOTS_DBT_EXECUTABLE", REPO_ROOT / ".venv-dbt" / "bin" / "dbt"))
 DBT_TARGET = os.environ.get("GRASSROOTS_DBT_TARGET", "duckdb")
 
-# (task id, dbt selection) in build order.
-LAYERS: tuple[tuple[str, str], ...] = (
-    ("dbt_staging", "resource_type:seed path:models/staging"),
-    ("dbt_intermediate", "path:models/intermediate"),
-    ("dbt_marts", "path:models/marts"),
+# (task id, dbt --select, dbt --exclude) in build order. The evaluation models read the unit-month
+# marts, so they form the last stage.
+EVALUATION = "int_reallocation_targets+ int_scorecard_indicator_values+"
+LAYERS: tuple[tuple[str, str, str | None], ...] = (
+    ("dbt_staging", "resource_type:seed path:models/staging", None),
+    ("dbt_marts", "path:models/intermediate path:models/marts", EVALUATION),
+    ("dbt_evaluation", EVALUATION, None),
 )
 
 

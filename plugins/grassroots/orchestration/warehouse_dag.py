@@ -17,9 +17,14 @@ Runs when every feed has published since the last run (Airflow assets emitted by
 DAGs) and also nightly at `GRASSROOTS_WAREHOUSE_CRON` (default `0 3 * * *`, Asia/Shanghai).
 
 1. `load_reference`: the 2023 division codes and the 2020 census into `raw.ref_*` (idempotent).
-2. `dbt_staging` ► `dbt_intermediate` ► `dbt_marts`: `dbt build` of each layer through Cosmos
-   (models and their tests; a failing test stops the layers after it).
-3. `publish_marts`: emits the marts asset.
+2. `dbt_staging` ► `dbt_marts` ► `dbt_evaluation`: `dbt build` (models and their tests) of the
+   seeds and staging models, of the unit-month marts, and of the evaluation built on them
+   (reallocation plan, scorecard), through Cosmos. A failing test stops the stages after it; every
+   test result is recorded in `audit.dbt_test_results`.
+3. `validate_marts`: the Great Expectations suite of the published marts (results in
+   `audit.validation_results`, feed `marts`); Data Docs rebuilt into `reports/data_docs/`.
+4. `dbt_docs`: `dbt docs generate --static` into `reports/dbt_docs/index.html`.
+5. `publish_marts`: emits the marts asset.
 
 Writes to the DuckDB warehouse take the one-slot pool `duckdb_warehouse`, and at most one run is
 active at a time. Marts land in schema `marts` (e.g. `marts.mart_staffing_mismatch`).
@@ -60,10 +65,55 @@ def build_warehouse_dag():
         # A failing dbt test is not transient: one quick retry covers a locked file, no more.
         layers = [
             DbtBuildLocalOperator(
-                task_id=task_id, select=select, retries=1, retry_delay=pendulum.duration(seconds=10), **kwargs
+                task_id=task_id,
+                select=select,
+                exclude=exclude,
+                retries=1,
+                retry_delay=pendulum.duration(seconds=10),
+                **kwargs,
             )
-            for task_id, select in LAYERS
+            for task_id, select, exclude in LAYERS
         ]
+
+        @task(task_id="validate_marts")
+        def validate_marts(**context):
+            """The published-marts suite; a critical failure stops the run (no retry: data won't change)."""
+            from airflow.sdk.exceptions import AirflowFailException
+
+            from grassroots import data_docs
+            from grassroots.validation import ValidationFailed
+            from grassroots.validation import validate_marts as run_marts_suite
+
+            report = run_marts_suite(None, context["run_id"])
+            data_docs.build(context["run_id"])
+            try:
+                report.raise_if_critical()
+            except ValidationFailed as exc:
+                raise AirflowFailException(str(exc)) from exc
+            return {"warnings": report.warnings}
+
+        @task(task_id="dbt_docs")
+        def dbt_docs():
+            """`dbt docs generate --static`: one self-contained page for analysts, under reports/dbt_docs."""
+            import shutil
+            import subprocess
+            import tempfile
+
+            from grassroots.config import settings
+            from grassroots.orchestration.dbt_config import DBT_EXECUTABLE, DBT_PROJECT_DIR, DBT_TARGET
+
+            out = settings().reports_dir / "dbt_docs"
+            with tempfile.TemporaryDirectory() as tmp:
+                subprocess.run(
+                    [str(DBT_EXECUTABLE), "docs", "generate", "--static", "--target", DBT_TARGET,
+                     "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+                     "--target-path", tmp, "--log-path", tmp, "--quiet"],
+                    check=True,
+                )
+                out.mkdir(parents=True, exist_ok=True)
+                for name in ("static_index.html", "manifest.json", "catalog.json"):
+                    shutil.copy2(f"{tmp}/{name}", out / ("index.html" if name == "static_index.html" else name))
+            return str(out / "index.html")
 
         @task(task_id="publish_marts", outlets=[MARTS_ASSET])
         def publish_marts():
@@ -79,6 +129,6 @@ def build_warehouse_dag():
         for op in layers:
             chain >> op
             chain = op
-        chain >> publish_marts()
+        chain >> validate_marts() >> dbt_docs() >> publish_marts()
 
     return warehouse_dag()
