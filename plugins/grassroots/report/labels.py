@@ -1,0 +1,219 @@
+"""Bilingual column labels and display formats (formatting only: nothing here computes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+
+# column -> (Chinese, English)
+LABELS: dict[str, tuple[str, str]] = {
+    "unit_code": ("单位代码", "Unit code"),
+    "unit_name": ("单位", "Unit"),
+    "unit_level": ("层级", "Level"),
+    "township_code": ("乡镇街道代码", "Township code"),
+    "township_name": ("乡镇/街道", "Township"),
+    "county_code": ("区县代码", "County code"),
+    "county_name": ("区县", "County"),
+    "city_name": ("地市", "City"),
+    "province_name": ("省份", "Province"),
+    "month": ("月份", "Month"),
+    "units_evaluated": ("评价单位数", "Units evaluated"),
+    "units_in_allocation_base": ("配置基数单位数", "Units in allocation base"),
+    "villages_missing_population": ("缺人口数据村社", "Villages missing population"),
+    "units_with_cases": ("有工单单位数", "Units with cases"),
+    "has_roster": ("有人员名册", "Roster delivered"),
+    "roster_snapshot_date": ("名册日期", "Roster date"),
+    "county_staff_fte": ("人员(FTE)", "Staff FTE"),
+    "staff_fte_outside_base": ("基数外人员(FTE)", "Staff FTE outside base"),
+    "county_resident_population": ("常住人口", "Residents"),
+    "county_registered_population": ("户籍人口", "Registered"),
+    "county_residence_ratio": ("常住/户籍", "Resident / registered"),
+    "staff_per_10k_residents": ("每万常住人口人员", "Staff per 10k residents"),
+    "staff_per_10k_registered": ("每万户籍人口人员", "Staff per 10k registered"),
+    "d_resident": ("相异指数(常住)", "D resident"),
+    "d_registered": ("相异指数(户籍)", "D registered"),
+    "d_gap": ("指数差", "D gap"),
+    "allocated_by_registration": ("按户籍配置", "Allocated by registration"),
+    "posts_to_reallocate": ("需调整岗位(FTE)", "Posts to reallocate"),
+    "scoring_status": ("评分状态", "Scoring status"),
+    "units": ("单位数", "Units"),
+    "feed": ("数据源", "Feed"),
+    "delivery_date": ("交付日期", "Delivery date"),
+    "status": ("状态", "Status"),
+    "files": ("文件数", "Files"),
+    "files_loaded": ("已入库", "Loaded"),
+    "files_duplicate": ("重复", "Duplicate"),
+    "files_blocked": ("被拦截", "Blocked"),
+    "files_rejected": ("被拒收", "Rejected"),
+    "rows_in": ("交付行数", "Rows in"),
+    "rows_loaded": ("入库行数", "Rows loaded"),
+    "rows_quarantined": ("隔离行数", "Rows quarantined"),
+    "rows_refused": ("拒收行数", "Rows refused"),
+    "critical_failed": ("严重校验失败", "Critical checks failed"),
+    "warnings": ("警告", "Warnings"),
+    "why": ("原因", "Why"),
+    "failed_expectations": ("未通过的校验", "Failed expectations"),
+    "source_file": ("文件", "File"),
+    "error": ("错误", "Error"),
+    "finished_at": ("完成时间", "Finished at"),
+    "rule": ("规则", "Rule"),
+    "example_detail": ("示例", "Example"),
+    "in_allocation_base": ("在配置基数内", "In allocation base"),
+    "staff_fte": ("人员(FTE)", "Staff FTE"),
+    "resident_population": ("常住人口", "Residents"),
+    "registered_population": ("户籍人口", "Registered"),
+    "residence_ratio": ("常住/户籍", "Resident / registered"),
+    "staff_share": ("人员占比", "Staff share"),
+    "resident_share": ("常住人口占比", "Resident share"),
+    "registered_share": ("户籍人口占比", "Registered share"),
+    "fair_share_staff": ("按常住应配(FTE)", "Fair share FTE"),
+    "reallocation_delta": ("应增减(FTE)", "Reallocation delta"),
+    "move_rank": ("序号", "Move"),
+    "from_unit_code": ("调出单位代码", "From code"),
+    "from_unit_name": ("调出单位", "From unit"),
+    "to_unit_code": ("调入单位代码", "To code"),
+    "to_unit_name": ("调入单位", "To unit"),
+    "fte": ("调整(FTE)", "FTE moved"),
+    "from_staff_fte": ("调出方现有", "From: staff now"),
+    "from_target_fte": ("调出方目标", "From: target"),
+    "to_staff_fte": ("调入方现有", "To: staff now"),
+    "to_target_fte": ("调入方目标", "To: target"),
+    "cases_received": ("受理工单", "Cases received"),
+    "cases_per_fte": ("人均工单", "Cases per FTE"),
+    "cases_per_10k_residents": ("每万人工单", "Cases per 10k residents"),
+    "backlog_month_end": ("月末积压", "Backlog at month end"),
+    "backlog_per_fte": ("人均积压", "Backlog per FTE"),
+    "response_rate": ("响应率", "Response rate"),
+    "resolution_rate": ("解决率", "Resolution rate"),
+    "satisfaction_rate": ("满意率", "Satisfaction rate"),
+    "responded_within_sla_rate": ("按时响应率", "Responded within SLA"),
+    "closed_within_sla_rate": ("按时办结率", "Closed within SLA"),
+    "escalation_rate": ("上交率", "Escalation rate"),
+    "response_hours_median": ("响应时长中位数(小时)", "Hours to response, median"),
+    "closure_hours_median": ("办结时长中位数(小时)", "Hours to closure, median"),
+    "category": ("类别", "Category"),
+    "peer_group": ("同类组", "Peer group"),
+    "composite_score": ("综合得分", "Composite"),
+    "professionalism_score": ("专业性", "Professionalism"),
+    "responsiveness_score": ("回应性", "Responsiveness"),
+    "self_governance_score": ("自治性", "Self-governance"),
+    "institutionalisation_score": ("制度化", "Institutionalisation"),
+    "digitalisation_score": ("智能化", "Digitalisation"),
+    "coverage_score": ("全覆盖", "Coverage"),
+    "rank_in_peer_group": ("组内排名", "Rank in peer group"),
+    "peer_group_units_ranked": ("组内单位数", "Units ranked in group"),
+    "rank_in_county": ("区县内排名", "Rank in county"),
+    "composite_score_change": ("较上月变化", "Change from last month"),
+    "previous_composite_score": ("上月综合得分", "Previous composite"),
+    "previous_rank_in_peer_group": ("上月组内排名", "Previous rank in group"),
+    "dimension": ("维度代码", "Dimension"),
+    "dimension_zh": ("维度", "Dimension (zh)"),
+    "indicator_code": ("指标代码", "Indicator"),
+    "label_zh": ("指标", "Indicator (zh)"),
+    "direction": ("方向", "Direction"),
+    "weight": ("权重", "Weight"),
+    "indicator_value": ("指标值", "Value"),
+    "peer_min": ("组内最小", "Peer min"),
+    "peer_max": ("组内最大", "Peer max"),
+    "score": ("得分", "Score"),
+}
+
+PCT = {
+    "staff_share",
+    "resident_share",
+    "registered_share",
+    "response_rate",
+    "resolution_rate",
+    "satisfaction_rate",
+    "responded_within_sla_rate",
+    "closed_within_sla_rate",
+    "escalation_rate",
+}
+INT = {
+    "resident_population",
+    "registered_population",
+    "county_resident_population",
+    "county_registered_population",
+    "units",
+    "units_evaluated",
+    "units_in_allocation_base",
+    "villages_missing_population",
+    "units_with_cases",
+    "files",
+    "files_loaded",
+    "files_duplicate",
+    "files_blocked",
+    "files_rejected",
+    "rows_in",
+    "rows_loaded",
+    "rows_quarantined",
+    "rows_refused",
+    "critical_failed",
+    "warnings",
+    "cases_received",
+    "backlog_month_end",
+    "rank_in_peer_group",
+    "peer_group_units_ranked",
+    "rank_in_county",
+    "previous_rank_in_peer_group",
+    "move_rank",
+}
+DIGITS3 = {"d_resident", "d_registered", "d_gap", "residence_ratio", "county_residence_ratio"}
+SIGNED = {"reallocation_delta", "composite_score_change", "d_gap"}
+
+STATUS_LABELS = {
+    "complete": "完整 complete",
+    "partial": "部分 partial",
+    "no_data": "无数据 no data",
+    "loaded": "已入库 loaded",
+    "loaded_with_findings": "入库有发现 loaded with findings",
+    "refused": "拒收 refused",
+    "blocked": "被拦截 blocked",
+    "rejected": "被拒收 rejected",
+    "duplicate": "重复 duplicate",
+}
+
+
+def label(column: str) -> str:
+    zh, en = LABELS.get(column, (column, ""))
+    return f"{zh} {en}".strip() if en else zh
+
+
+def label_zh(column: str) -> str:
+    return LABELS.get(column, (column, ""))[0]
+
+
+def label_en(column: str) -> str:
+    return LABELS.get(column, ("", column))[1] or column
+
+
+def fmt(column: str, value) -> str:
+    """Display text of a mart value (rounding for the eye only; exports keep full precision)."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "是 yes" if value else "否 no"
+    if isinstance(value, decimal.Decimal):
+        value = float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "–"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int | float):
+        sign = "+" if column in SIGNED and value > 0 else ""
+        if column in PCT:
+            return f"{value * 100:.1f}%"
+        if column in INT:
+            return f"{value:,.0f}"
+        if column in DIGITS3:
+            return f"{sign}{value:.3f}"
+        if isinstance(value, int):
+            return f"{sign}{value:,}"
+        return f"{sign}{value:,.2f}" if abs(value) < 1000 else f"{sign}{value:,.0f}"
+    text = str(value)
+    if column in ("status", "scoring_status"):
+        return STATUS_LABELS.get(text, text)
+    return text

@@ -1,0 +1,22 @@
+-- Question: how do units rank against their peers (same urban/rural class and population band,
+-- 因地制宜) on the composite and on each of the six dimensions, in the latest month?
+-- Mart: mart_scorecard. scoring_status 'partial' means some indicators lacked data.
+WITH latest AS (SELECT max(month) AS month FROM marts.mart_scorecard)
+SELECT
+    s.peer_group,
+    s.rank_in_peer_group,
+    s.peer_group_units_ranked,
+    s.unit_code,
+    d.unit_name,
+    s.scoring_status,
+    round(s.composite_score, 1) AS composite,
+    round(s.professionalism_score, 1) AS professionalism,
+    round(s.responsiveness_score, 1) AS responsiveness,
+    round(s.self_governance_score, 1) AS self_governance,
+    round(s.institutionalisation_score, 1) AS institutionalisation,
+    round(s.digitalisation_score, 1) AS digitalisation,
+    round(s.coverage_score, 1) AS coverage
+FROM marts.mart_scorecard AS s
+JOIN latest ON latest.month = s.month
+LEFT JOIN marts.dim_unit AS d ON d.unit_code = s.unit_code
+ORDER BY s.peer_group, s.rank_in_peer_group NULLS LAST, s.unit_code;

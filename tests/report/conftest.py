@@ -1,0 +1,115 @@
+"""One small demo warehouse for all report tests (built once per session: generate → ingest → dbt).
+
+A small region (湖里区, county 350206, two months, scale 0.05) is generated into a temporary landing
+zone, ingested feed by feed, the reference tables are loaded and dbt builds the models (data tests
+are left to tests/dbt_project, to keep this quick). Then the report is built once into a temporary
+directory; the tests read that site.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from report_demo import FIRST_PERIOD, PERIOD, REPORT_PII_KEY
+
+ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = ROOT / "dbt_project"
+
+
+def dbt_executable() -> str:
+    for candidate in (
+        os.environ.get("GRASSROOTS_DBT"),
+        str(ROOT / ".venv-dbt" / "bin" / "dbt"),
+        shutil.which("dbt"),
+    ):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    pytest.fail("dbt is not installed (.venv-dbt/bin/dbt): run `make install`")
+
+
+@dataclass
+class DemoWarehouse:
+    root: Path
+    path: Path
+    site: Path  # the report built from it, for PERIOD
+
+    @property
+    def index(self) -> Path:
+        return self.site / "index.html"
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DemoWarehouse:
+    tmp = tmp_path_factory.mktemp("report_wh")
+    landing, data = tmp / "landing", tmp / "data"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GRASSROOTS_DATA_DIR", str(data))
+        mp.setenv("GRASSROOTS_LANDING_DIR", str(landing))
+        mp.setenv("GRASSROOTS_PII_KEY", REPORT_PII_KEY)
+        mp.setenv("GRASSROOTS_REPORTS_DIR", str(tmp / "reports"))
+        mp.delenv("GRASSROOTS_WAREHOUSE", raising=False)
+        from grassroots.config import settings
+        from grassroots.feeds import FEEDS
+        from grassroots.generate import generate
+        from grassroots.ingest import ingest_pending
+        from grassroots.reference import load_reference_tables
+        from grassroots.report import build_report
+        from grassroots.warehouse import connect, ensure_schemas
+
+        generate(landing, counties=["350206"], start=FIRST_PERIOD, months=2, seed=1, scale=0.05)
+        for feed in FEEDS:
+            ingest_pending(feed, validate=False)
+        wh = settings().warehouse_path
+        with connect(wh) as con:
+            ensure_schemas(con)
+            load_reference_tables(con)
+        env = {
+            **os.environ,
+            "GRASSROOTS_WAREHOUSE": str(wh),
+            "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+            "DO_NOT_TRACK": "1",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+        cmd = [
+            dbt_executable(),
+            "build",
+            "--exclude-resource-type",
+            "test",
+            "unit_test",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(tmp / "target"),
+            "--log-path",
+            str(tmp / "logs"),
+        ]
+        started = time.monotonic()
+        proc = subprocess.run(
+            cmd, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600, check=False
+        )
+        assert proc.returncode == 0, (
+            f"dbt build failed ({time.monotonic() - started:.0f}s):\n"
+            f"{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}"
+        )
+        site = tmp / "site"
+        build_report(PERIOD, warehouse=wh, out_dir=site)
+    return DemoWarehouse(tmp, wh, site)
+
+
+@pytest.fixture()
+def warehouse_con(demo_warehouse: DemoWarehouse):
+    import duckdb
+
+    con = duckdb.connect(str(demo_warehouse.path), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
