@@ -37,8 +37,14 @@ $(ROOT)/.airflow/.migrated: $(VENV)/.synced
 	$(ENV) $(VENV)/bin/python -m grassroots.cli airflow-init
 	touch $@
 
-dbt-manifest: $(DBT_VENV)/.synced ## precompile the dbt manifest Cosmos renders from
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml
+
+# Re-parsed only when the project changes.
+dbt_project/target/manifest.json: $(DBT_VENV)/.synced $(DBT_SOURCES)
 	$(ENV) cd dbt_project && $(DBT_VENV)/bin/dbt parse --quiet
+	touch $@
+
+dbt-manifest: dbt_project/target/manifest.json ## precompile the dbt manifest (dbt parse)
 
 setup: venvs $(ROOT)/.airflow/.migrated dbt-manifest ## everything the demo and the tests need
 

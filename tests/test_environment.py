@@ -19,7 +19,9 @@ def _major_minor(v: str) -> tuple[int, int]:
 def test_airflow_environment_versions() -> None:
     # Unpinned, pip resolves great-expectations 0.18 with the GX Airflow provider 0.3: never that.
     assert _major_minor(version("great-expectations"))[0] == 1
-    assert _major_minor(version("apache-airflow"))[:1] == (3,) and _major_minor(version("apache-airflow")) >= (3, 3)
+    assert _major_minor(version("apache-airflow"))[:1] == (3,) and _major_minor(
+        version("apache-airflow")
+    ) >= (3, 3)
     assert _major_minor(version("astronomer-cosmos")) >= (1, 15)
     assert version("duckdb") == "1.5.5"
     for ext in ("excel", "encodings", "postgres-scanner", "icu"):
@@ -31,8 +33,10 @@ def test_dbt_environment_versions_and_one_duckdb() -> None:
         [
             str(DBT_PYTHON),
             "-c",
-            "import json; from importlib.metadata import version as v; "
-            "print(json.dumps({p: v(p) for p in ('dbt-core', 'dbt-duckdb', 'dbt-postgres', 'duckdb')}))",
+            (
+                "import json; from importlib.metadata import version as v; "
+                "print(json.dumps({p: v(p) for p in ('dbt-core', 'dbt-duckdb', 'dbt-postgres', 'duckdb')}))"
+            ),
         ],
         capture_output=True,
         text=True,

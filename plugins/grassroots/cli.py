@@ -1,10 +1,10 @@
 """`python -m grassroots.cli <command>`: the operator's entry points.
 
-    generate      write demo deliveries into the landing zone
-    ingest        load pending deliveries of one or all feeds (no Airflow; for debugging)
-    airflow-init  migrate the Airflow metadata database and create the warehouse pool
-    demo          generate the demo region and run the whole pipeline through Airflow
-    summary       print the staffing-mismatch summary from the marts
+generate      write demo deliveries into the landing zone
+ingest        load pending deliveries of one or all feeds (no Airflow; for debugging)
+airflow-init  migrate the Airflow metadata database and create the warehouse pool
+demo          generate the demo region and run the whole pipeline through Airflow
+summary       print the staffing-mismatch summary from the marts
 """
 
 from __future__ import annotations
@@ -77,15 +77,19 @@ def _run_dags(dag_ids: list[str], logical_date: str) -> None:
     failed = []
     for dag_id in dag_ids:
         with (log_dir / f"{dag_id}.log").open("w", encoding="utf-8") as log:
-            proc = subprocess.run([exe, "dags", "test", dag_id, logical_date], stdout=log, stderr=subprocess.STDOUT)
+            proc = subprocess.run(
+                [exe, "dags", "test", dag_id, logical_date], stdout=log, stderr=subprocess.STDOUT
+            )
         text = (log_dir / f"{dag_id}.log").read_text(encoding="utf-8", errors="replace")
         ok = proc.returncode == 0 and "state=failed" not in text
-        print(f"  {dag_id:<36} {'ok' if ok else 'FAILED':<6} {time.monotonic() - started:6.1f}s  (log: {log_dir / (dag_id + '.log')})")
+        print(
+            f"  {dag_id:<36} {'ok' if ok else 'FAILED':<6} {time.monotonic() - started:6.1f}s  "
+            f"(log: {log_dir / (dag_id + '.log')})"
+        )
         started = time.monotonic()
         if not ok:
             failed.append((dag_id, "\n".join(text.splitlines()[-40:])))
-    if failed:
-            break
+            break  # later DAGs depend on this one
     if failed:
         raise SystemExit("\n".join(f"airflow dags test {d} failed:\n{tail}" for d, tail in failed))
 
@@ -118,7 +122,15 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     print(f"Running the pipeline through Airflow (airflow dags test …, logical date {run_date}):")
     _run_dags([f"ingest_{feed}" for feed in FEEDS] + ["grassroots_warehouse"], run_date.isoformat())
     print(f"Pipeline finished in {time.monotonic() - t0:.0f}s.\n")
-    return cmd_summary(ns)
+    cmd_summary(ns)
+    reports = cfg.reports_dir
+    print(
+        f"\nEvaluation report: {reports / 'evaluation' / 'latest' / 'index.html'}"
+        f"\nData Docs (validation): {reports / 'data_docs' / 'index.html'}"
+        f"\ndbt docs: {reports / 'dbt_docs' / 'index.html'}"
+        f"\nWarehouse: {cfg.warehouse_path}"
+    )
+    return 0
 
 
 def cmd_summary(_: argparse.Namespace) -> int:
@@ -132,12 +144,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("great_expectations", "structlog"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    p = argparse.ArgumentParser(prog="grassroots", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="grassroots", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("generate", help="write demo deliveries into the landing zone")
     g.add_argument("--out")
     for sp in (g, sub.add_parser("demo", help="generate and run the pipeline through Airflow")):
-        sp.add_argument("--counties", help="comma-separated 6- or 12-digit county codes (default: demo region)")
+        sp.add_argument(
+            "--counties", help="comma-separated 6- or 12-digit county codes (default: demo region)"
+        )
         sp.add_argument("--start", default=DEMO_START, help="first month, YYYY-MM")
         sp.add_argument("--months", type=int, default=DEMO_MONTHS)
         sp.add_argument("--seed", type=int, default=42)

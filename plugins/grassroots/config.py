@@ -33,7 +33,7 @@ class Settings:
     expectations_dir: Path
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         home = _path("GRASSROOTS_HOME", REPO_ROOT)
         data_dir = _path("GRASSROOTS_DATA_DIR", home / "data")
         return cls(

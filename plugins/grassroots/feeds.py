@@ -7,10 +7,10 @@ the dbt sources agree on. Types are DuckDB SQL types.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Pii(str, Enum):
+class Pii(StrEnum):
     """What happens to a personal field at the ingest boundary."""
 
     HASH = "hash"  # replaced by HMAC-SHA256 pseudonym column `<name>_hash`

@@ -31,7 +31,11 @@ def summary_rows() -> tuple[list[str], list[tuple]]:
 
 def print_summary() -> None:
     cols, rows = summary_rows()
-    widths = [max(len(str(c)), *(len(str(r[i])) for r in rows)) for i, c in enumerate(cols)] if rows else [len(c) for c in cols]
+    widths = (
+        [max(len(str(c)), *(len(str(r[i])) for r in rows)) for i, c in enumerate(cols)]
+        if rows
+        else [len(c) for c in cols]
+    )
     print("Staffing mismatch by county (marts.mart_staffing_mismatch_county):")
     print("  ".join(str(c).ljust(w) for c, w in zip(cols, widths, strict=True)))
     for r in rows:

@@ -91,7 +91,9 @@ def test_parse_time_per_dag_file() -> None:
     )
     for path in sorted((ROOT / "dags").glob("*.py")):
         started = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+        )
         parse_s, errors = out.stdout.split()[-2:]
         print(f"{path.name}: parse {float(parse_s):.3f}s (process {time.perf_counter() - started:.1f}s)")
         assert errors == "0"

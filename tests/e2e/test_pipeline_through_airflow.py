@@ -39,17 +39,25 @@ def _two_village_county(landing: Path) -> None:
     D_registered = ½(|0.5−0.5|  + |0.5−0.5|)  = 0.0   → allocated_by_registration
     fair share A = 4 × 0.75 = 3 → delta +1; B = 4 × 0.25 = 1 → delta −1
     """
-    _write(landing / "resident_population/2023-12-31/resident_population_370572_20231231.csv", [
-        "unit_code,as_of_date,resident_population,resident_households,floating_population_in,"
-        "residents_age_65_plus,vulnerable_persons",
-        f"{VILLAGE_A},2023-12-31,3000,1000,100,300,30",
-        f"{VILLAGE_B},2023-12-31,1000,400,10,200,20",
-    ])
-    _write(landing / f"household_registration/{MONTH_END}/household_registration_370572_202401.csv", [
-        "unit_code,as_of_date,registered_population,registered_households,registered_age_65_plus",
-        f"{VILLAGE_A},{MONTH_END},2000,700,250",
-        f"{VILLAGE_B},{MONTH_END},2000,700,300",
-    ])
+    _write(
+        landing / "resident_population/2023-12-31/resident_population_370572_20231231.csv",
+        [
+            (
+                "unit_code,as_of_date,resident_population,resident_households,floating_population_in,"
+                "residents_age_65_plus,vulnerable_persons"
+            ),
+            f"{VILLAGE_A},2023-12-31,3000,1000,100,300,30",
+            f"{VILLAGE_B},2023-12-31,1000,400,10,200,20",
+        ],
+    )
+    _write(
+        landing / f"household_registration/{MONTH_END}/household_registration_370572_202401.csv",
+        [
+            "unit_code,as_of_date,registered_population,registered_households,registered_age_65_plus",
+            f"{VILLAGE_A},{MONTH_END},2000,700,250",
+            f"{VILLAGE_B},{MONTH_END},2000,700,300",
+        ],
+    )
     header = (
         "staff_id,name,id_number,phone,unit_code,post_category,fte,hire_date,exit_date,education,"
         "social_work_cert,snapshot_date"
@@ -71,8 +79,12 @@ def _dags_test(dag_id: str, env: dict[str, str]) -> None:
     )
     out = proc.stdout + proc.stderr
     # On failure show the lines that say why (dbt errors, failed expectations, alerts), then the tail.
-    why = "\n".join(ln for ln in out.splitlines() if any(k in ln for k in ("ERROR", "FAIL", "Failure", "Error", "ALERT")))
-    assert proc.returncode == 0 and "state=success" in out and "state=failed" not in out, why[-6000:] + out[-2000:]
+    why = "\n".join(
+        ln for ln in out.splitlines() if any(k in ln for k in ("ERROR", "FAIL", "Failure", "Error", "ALERT"))
+    )
+    assert proc.returncode == 0 and "state=success" in out and "state=failed" not in out, (
+        why[-6000:] + out[-2000:]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -98,14 +110,16 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_one_row_per_unit_and_month(pipeline: Path) -> None:
     con = duckdb.connect(str(pipeline), read_only=True)
     dupes = con.execute(
-        "SELECT count(*) FROM (SELECT unit_code, month FROM marts.mart_staffing_mismatch GROUP BY ALL HAVING count(*) > 1)"
+        "SELECT count(*) FROM (SELECT unit_code, month FROM marts.mart_staffing_mismatch "
+        "GROUP BY ALL HAVING count(*) > 1)"
     ).fetchone()[0]
     units = con.execute(
         "SELECT count(DISTINCT unit_code), count(DISTINCT month) FROM marts.mart_staffing_mismatch"
     ).fetchone()
     rows = con.execute("SELECT count(*) FROM marts.mart_staffing_mismatch").fetchone()[0]
     villages = con.execute(
-        "SELECT count(*) FROM raw.ref_divisions WHERE level = 'village' AND county_code IN ('350206000000', ?)",
+        "SELECT count(*) FROM raw.ref_divisions "
+        "WHERE level = 'village' AND county_code IN ('350206000000', ?)",
         [COUNTY],
     ).fetchone()[0]
     con.close()

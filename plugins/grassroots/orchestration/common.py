@@ -38,14 +38,16 @@ def alert_on_failure(context) -> None:
     }
     log.error("GRASSROOTS_ALERT %s", json.dumps(alert, ensure_ascii=False, default=str))
     url = os.environ.get("GRASSROOTS_ALERT_WEBHOOK")
-    if url:
+    if url and not url.startswith(("https://", "http://")):
+        log.error("GRASSROOTS_ALERT_WEBHOOK must be an http(s) URL; alert not sent")
+    elif url:
         import urllib.request
 
-        req = urllib.request.Request(
+        req = urllib.request.Request(  # noqa: S310 - scheme checked above
             url, data=json.dumps(alert, default=str).encode(), headers={"Content-Type": "application/json"}
         )
         try:
-            urllib.request.urlopen(req, timeout=10)  # noqa: S310 - operator-configured URL
+            urllib.request.urlopen(req, timeout=10)  # noqa: S310 - scheme checked above
         except OSError as exc:
             log.error("alert webhook %s failed: %s", url, exc)
 

@@ -2,10 +2,11 @@
 
 dbt lives in its own virtualenv (its pins conflict with Airflow's), so Cosmos calls it as a
 subprocess. The warehouse DAG runs one Cosmos `dbt build` task per stage (seeds + staging; the
-unit-month marts; the evaluation built on them: reallocation plan and scorecard): measured here, a Cosmos task per model costs 4–6 s of dbt start-up each,
-which made the demo's warehouse run five times slower than a bare `dbt build`; per-layer tasks keep
-it close to the bare build, a failure still names the failing model (in the task log and in
-`audit.dbt_results`), and a failed layer is retried on its own.
+unit-month marts; the evaluation built on them: reallocation plan and scorecard). Measured here,
+a Cosmos task per model costs 4–6 s of dbt start-up each, which made the demo's warehouse run
+five times slower than a bare `dbt build`; per-stage tasks keep it close to the bare build, a
+failure still names the failing model (in the task log and in `audit.dbt_test_results`), and a
+failed stage is retried on its own.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ def build_operator_kwargs() -> dict:
         "append_env": True,
         "env": {"DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
         "emit_datasets": False,
+        # A test runs in the stage where all it reads exists: with dbt's default (eager) a
+        # reconciliation of a staging model with a mart would run in the staging stage.
+        "indirect_selection": "buildable",
         # Called with the temporary project dir after dbt ran (also when tests failed): every test
         # result goes to audit.dbt_test_results for the auditors.
         "callback": "grassroots.dbt_results.cosmos_callback",

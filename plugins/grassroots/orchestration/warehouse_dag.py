@@ -23,8 +23,10 @@ DAGs) and also nightly at `GRASSROOTS_WAREHOUSE_CRON` (default `0 3 * * *`, Asia
    test result is recorded in `audit.dbt_test_results`.
 3. `validate_marts`: the Great Expectations suite of the published marts (results in
    `audit.validation_results`, feed `marts`); Data Docs rebuilt into `reports/data_docs/`.
-4. `dbt_docs`: `dbt docs generate --static` into `reports/dbt_docs/index.html`.
-5. `publish_marts`: emits the marts asset.
+4. `build_report`: the evaluation report (HTML, charts, CSV/Excel exports) for the latest month
+   into `reports/evaluation/<YYYY-MM>/` and `reports/evaluation/latest/`.
+5. `dbt_docs`: `dbt docs generate --static` into `reports/dbt_docs/index.html`.
+6. `publish_marts`: emits the marts asset.
 
 Writes to the DuckDB warehouse take the one-slot pool `duckdb_warehouse`, and at most one run is
 active at a time. Marts land in schema `marts` (e.g. `marts.mart_staffing_mismatch`).
@@ -37,7 +39,9 @@ def build_warehouse_dag():
     from grassroots.orchestration.dbt_config import LAYERS, build_operator_kwargs
 
     schedule = AssetOrTimeSchedule(
-        timetable=CronTriggerTimetable(os.environ.get("GRASSROOTS_WAREHOUSE_CRON", "0 3 * * *"), timezone=TIMEZONE),
+        timetable=CronTriggerTimetable(
+            os.environ.get("GRASSROOTS_WAREHOUSE_CRON", "0 3 * * *"), timezone=TIMEZONE
+        ),
         assets=AssetAll(*(feed_asset(f) for f in FEEDS)),
     )
 
@@ -92,6 +96,13 @@ def build_warehouse_dag():
                 raise AirflowFailException(str(exc)) from exc
             return {"warnings": report.warnings}
 
+        @task(task_id="build_report")
+        def build_report():
+            """The evaluation report for the latest month, into reports/evaluation/<period>/ and latest/."""
+            from grassroots.report import build_report as build
+
+            return str(build())
+
         @task(task_id="dbt_docs")
         def dbt_docs():
             """`dbt docs generate --static`: one self-contained page for analysts, under reports/dbt_docs."""
@@ -105,14 +116,30 @@ def build_warehouse_dag():
             out = settings().reports_dir / "dbt_docs"
             with tempfile.TemporaryDirectory() as tmp:
                 subprocess.run(
-                    [str(DBT_EXECUTABLE), "docs", "generate", "--static", "--target", DBT_TARGET,
-                     "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-                     "--target-path", tmp, "--log-path", tmp, "--quiet"],
+                    [
+                        str(DBT_EXECUTABLE),
+                        "docs",
+                        "generate",
+                        "--static",
+                        "--target",
+                        DBT_TARGET,
+                        "--project-dir",
+                        str(DBT_PROJECT_DIR),
+                        "--profiles-dir",
+                        str(DBT_PROJECT_DIR),
+                        "--target-path",
+                        tmp,
+                        "--log-path",
+                        tmp,
+                        "--quiet",
+                    ],
                     check=True,
                 )
                 out.mkdir(parents=True, exist_ok=True)
                 for name in ("static_index.html", "manifest.json", "catalog.json"):
-                    shutil.copy2(f"{tmp}/{name}", out / ("index.html" if name == "static_index.html" else name))
+                    shutil.copy2(
+                        f"{tmp}/{name}", out / ("index.html" if name == "static_index.html" else name)
+                    )
             return str(out / "index.html")
 
         @task(task_id="publish_marts", outlets=[MARTS_ASSET])
@@ -129,6 +156,6 @@ def build_warehouse_dag():
         for op in layers:
             chain >> op
             chain = op
-        chain >> validate_marts() >> dbt_docs() >> publish_marts()
+        chain >> validate_marts() >> build_report() >> dbt_docs() >> publish_marts()
 
     return warehouse_dag()
