@@ -5,6 +5,16 @@ so the warehouse is locked only for the short publishing transaction. Publishing
 Parquet files are written to a temporary name and renamed, and the warehouse rows of this file,
 its quarantined rows and its audit row change in one transaction. A load killed at any moment
 leaves the previous state; the next run redoes the file from the start.
+
+Connections to the warehouse: `ingest_pending` opens one at the start of a run (schemas, the load
+log of the feed: which files are already loaded, refused or duplicates, and the previous row count
+for the volume check) and then one per published file (the publishing transaction, which checks the
+load log again so that a concurrent run cannot load a file twice).
+
+Test hook: when the environment variable ``GRASSROOTS_TEST_KILL_AT`` names a stage (``read``,
+``raw_tmp_written``, ``raw_written``, ``before_commit``, ``after_commit``), the process kills itself
+with SIGKILL on reaching it, so tests can prove that an interrupted load leaves the warehouse as it
+was and that the next run completes it. It is inert unless set; never set it in production.
 """
 
 from __future__ import annotations
@@ -13,6 +23,8 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import signal
+import socket
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,7 +35,7 @@ from grassroots import row_rules
 from grassroots.config import Settings, settings
 from grassroots.feeds import LINEAGE_COLUMNS, Feed, Pii, get_feed
 from grassroots.landing import Delivery, file_sha256, find_deliveries
-from grassroots.mappings import Mapping, load_mappings, mapping_for
+from grassroots.mappings import Mapping, MappingError, load_mappings, mapping_for
 from grassroots.pii import hmac_sql, pii_key, set_hmac_key
 from grassroots.read_delivery import FileRejected, read_delivery
 from grassroots.reference import divisions_path
@@ -60,6 +72,8 @@ class LoadResult:
     warnings: int = 0
     seconds: float = 0.0
     run_id: str = "manual"
+    # Source columns the mapping does not know: loaded files ignore them, the audit notes them.
+    extra_columns: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -79,11 +93,69 @@ def _partition_dir(base: Path, feed: str, delivery_date: dt.date) -> Path:
     return base / feed / f"delivery_date={delivery_date.isoformat()}"
 
 
-def _atomic_copy(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:
+KILL_STAGES = (
+    "read",
+    "raw_tmp_written",
+    "raw_written",
+    "before_commit",
+    "after_commit",
+)
+
+
+def _kill_point(stage: str) -> None:
+    """Test hook (see the module docstring): SIGKILL this process at `stage` when asked to."""
+    if os.environ.get("GRASSROOTS_TEST_KILL_AT") == stage:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+_HOST = socket.gethostname().replace("-", "_")
+
+
+def _tmp_name(target: Path) -> Path:
+    """Hidden, and not ending in .parquet: no reader's `*.parquet` glob can pick it up."""
+    return target.with_name(f".{target.name}.tmp-{_HOST}-{os.getpid()}")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale_tmp(directory: Path, pattern: str = ".*.tmp-*") -> list[Path]:
+    """Remove temp files left by killed loads of this host (their process is gone)."""
+    removed = []
+    if not directory.is_dir():
+        return removed
+    for tmp in directory.glob(pattern):
+        host, _, pid = tmp.name.rsplit(".tmp-", 1)[-1].rpartition("-")
+        if host == _HOST and pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+            log.warning("removed %s: temp file of an interrupted load (never published)", tmp)
+    return removed
+
+
+def _atomic_copy(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    target: Path,
+    *,
+    stage: str | None = None,
+) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    sweep_stale_tmp(target.parent, f".{target.name}.tmp-*")
+    tmp = _tmp_name(target)
     con.execute(f"COPY ({query}) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)")
+    if stage:
+        _kill_point(f"{stage}_tmp_written")
     os.replace(tmp, target)
+    if stage:
+        _kill_point(f"{stage}_written")
 
 
 def _quarantine_sample_sql(feed: Feed) -> str:
@@ -100,19 +172,77 @@ def _quarantine_sample_sql(feed: Feed) -> str:
     return "CAST(to_json({" + ", ".join(parts) + "}) AS VARCHAR)"
 
 
+@dataclass
+class FeedLog:
+    """The load log of one feed as far as the ingest needs it, read once per run.
+
+    A run updates it as it goes (`add`), so a file delivered twice within one run is recognised
+    too; the publishing transaction checks the warehouse again (`_previous_state`).
+    """
+
+    feed: str
+    # (source_file, file_sha256, status, delivery_date, rows_in), in the order they finished
+    entries: list[tuple[str, str, str, dt.date, int | None]] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, wh: duckdb.DuckDBPyConnection, feed: Feed) -> FeedLog:
+        ensure_schemas(wh)
+        wh.execute(raw_table_ddl(feed))
+        rows = wh.execute(
+            "SELECT source_file, file_sha256, status, delivery_date, rows_in FROM audit.load_log "
+            "WHERE feed = ? AND status IN ('loaded', 'duplicate', 'rejected', 'blocked') "
+            "ORDER BY finished_at",
+            [feed.name],
+        ).fetchall()
+        return cls(feed.name, [tuple(r) for r in rows])
+
+    def state(self, source_file: str, sha: str) -> tuple[str, str | None]:
+        """('already_loaded' | 'already_refused' | 'duplicate' | 'new', earlier file of a duplicate)."""
+        return _state_of([(sf, st) for sf, sh, st, _, _ in self.entries if sh == sha], source_file)
+
+    def previous_rows(self) -> int | None:
+        """rows_in of the latest loaded delivery (by delivery date, then load order)."""
+        loaded = [(d, i, n) for i, (_, _, st, d, n) in enumerate(self.entries) if st == "loaded"]
+        return max(loaded)[2] if loaded else None
+
+    def add(self, result: LoadResult) -> None:
+        if result.status in ("loaded", "duplicate", "rejected", "blocked"):
+            self.entries.append(
+                (
+                    result.source_file,
+                    result.file_sha256,
+                    result.status,
+                    dt.date.fromisoformat(result.delivery_date),
+                    result.rows_in,
+                )
+            )
+
+
+def _state_of(rows: list[tuple[str, str]], source_file: str) -> tuple[str, str | None]:
+    for sf, status in rows:
+        if sf == source_file:
+            # A file refused before stays refused until a corrected file replaces it.
+            return ("already_loaded" if status in ("loaded", "duplicate") else "already_refused"), None
+    loaded = [sf for sf, st in rows if st == "loaded"]
+    return ("duplicate", loaded[0]) if loaded else ("new", None)
+
+
 def _previous_state(wh: duckdb.DuckDBPyConnection, delivery: Delivery, sha: str) -> tuple[str, str | None]:
-    """('already_loaded' | 'already_refused' | 'duplicate' | 'new', earlier file of a duplicate)."""
+    """The same verdict as `FeedLog.state`, read from the warehouse (inside the publishing transaction)."""
     rows = wh.execute(
         "SELECT source_file, status FROM audit.load_log WHERE file_sha256 = ? AND feed = ? "
         "AND status IN ('loaded', 'duplicate', 'rejected', 'blocked') ORDER BY finished_at",
         [sha, delivery.feed],
     ).fetchall()
-    for source_file, status in rows:
-        if source_file == delivery.source_file:
-            # A file refused before stays refused until a corrected file replaces it.
-            return ("already_loaded" if status in ("loaded", "duplicate") else "already_refused"), None
-    loaded = [sf for sf, st in rows if st == "loaded"]
-    return ("duplicate", loaded[0]) if loaded else ("new", None)
+    return _state_of(rows, delivery.source_file)
+
+
+class _AlreadyDone(Exception):
+    """Another run published this file (or its twin) while we were preparing it."""
+
+    def __init__(self, state: str, earlier: str | None) -> None:
+        self.state, self.earlier = state, earlier
+        super().__init__(state)
 
 
 def _superseded(wh: duckdb.DuckDBPyConnection, feed: Feed, load_id: str) -> list[str]:
@@ -140,11 +270,13 @@ def ingest_delivery(
     key: bytes | None = None,
     validate: bool = True,
     staging: duckdb.DuckDBPyConnection | None = None,
+    feed_log: FeedLog | None = None,
 ) -> LoadResult:
     """Load one delivery file. Never raises for bad data: the result says what happened.
 
     `staging` is a private in-memory DuckDB reused across the files of one run (reference codes
-    are loaded into it once).
+    are loaded into it once); `feed_log` is the feed's load log read once per run by
+    `ingest_pending` (read here when absent).
     """
     cfg = cfg or settings()
     started = time.monotonic()
@@ -153,24 +285,26 @@ def ingest_delivery(
     sha = file_sha256(delivery.path)
     load_id = make_load_id(feed.name, delivery.source_file, sha)
     result = LoadResult(
-        feed.name, delivery.source_file, delivery.delivery_date.isoformat(), load_id, sha, "new", run_id=run_id
+        feed.name,
+        delivery.source_file,
+        delivery.delivery_date.isoformat(),
+        load_id,
+        sha,
+        "new",
+        run_id=run_id,
     )
     key = key or pii_key()
 
-    with connect(cfg.warehouse_path) as wh:
-        ensure_schemas(wh)
-        wh.execute(raw_table_ddl(feed))
-        state, earlier = _previous_state(wh, delivery, sha)
+    if feed_log is None:
+        with connect(cfg.warehouse_path) as wh:
+            feed_log = FeedLog.read(wh, feed)
+    state, earlier = feed_log.state(delivery.source_file, sha)
     if state in ("already_loaded", "already_refused"):
         result.status = state
         log.info("%s: %s (sha256 %s…), nothing to do", delivery.source_file, state, sha[:12])
         return result
     if state == "duplicate":
-        result.status = "duplicate"
-        result.error = f"same content (sha256) as {earlier}, already loaded: not loaded again"
-        _record(cfg, result, None, started_at)
-        log.warning("%s: %s", delivery.source_file, result.error)
-        return result
+        return _duplicate(cfg, result, earlier, started_at, feed_log)
 
     mapping_name = None
     validation_frame = None
@@ -181,9 +315,16 @@ def ingest_delivery(
         try:
             rows_in, extra = read_delivery(con, delivery.path, mapping, delivery.source_file)
             result.rows_in = rows_in
+            result.extra_columns = list(extra)
             if extra:
-                log.warning("%s: extra column(s) ignored: %s", delivery.source_file, extra)
+                log.warning(
+                    "%s: extra column(s) ignored (not in mapping %s): %s",
+                    delivery.source_file,
+                    mapping.name,
+                    extra,
+                )
             row_rules.build_typed(con, feed, mapping, str(divisions_path()))
+            _kill_point("read")
             bad = con.execute("SELECT count(*) FROM checked WHERE len(_rules) > 0").fetchone()[0]
             result.rows_quarantined = bad
             result.rows_loaded = rows_in - bad
@@ -192,13 +333,18 @@ def ingest_delivery(
                 from grassroots.quality_gate import run_suite
 
                 validation_frame, blocked_msg, result.warnings = run_suite(
-                    con, feed, delivery, run_id=run_id, previous_rows=_previous_rows(cfg, feed.name)
+                    con,
+                    feed,
+                    delivery,
+                    run_id=run_id,
+                    previous_rows=feed_log.previous_rows(),
                 )
                 if blocked_msg:
                     raise DeliveryBlocked(blocked_msg)
             if rows_in and bad / rows_in > MAX_QUARANTINE_SHARE:
                 top = con.execute(
-                    "SELECT _rules[1], count(*) FROM checked WHERE len(_rules) > 0 GROUP BY 1 ORDER BY 2 DESC LIMIT 3"
+                    "SELECT _rules[1], count(*) FROM checked WHERE len(_rules) > 0 "
+                    "GROUP BY 1 ORDER BY 2 DESC LIMIT 3"
                 ).fetchall()
                 raise DeliveryBlocked(
                     f"{delivery.source_file}: {bad} of {rows_in} rows break row rules "
@@ -209,8 +355,25 @@ def ingest_delivery(
         finally:
             if staging is None:
                 con.close()
-        _publish(cfg, feed, delivery, result, mapping_name, started_at, validation_frame)
+        _publish(
+            cfg,
+            feed,
+            delivery,
+            result,
+            mapping_name,
+            started_at,
+            validation_frame,
+        )
         result.status = "loaded"
+    except _AlreadyDone as done:
+        if done.state == "duplicate":
+            return _duplicate(cfg, result, done.earlier, started_at, feed_log)
+        result.status, result.rows_loaded, result.rows_quarantined = done.state, 0, 0
+        log.info(
+            "%s: %s by another run meanwhile, nothing to do",
+            delivery.source_file,
+            done.state,
+        )
     except FileRejected as exc:
         result.status, result.error = "rejected", str(exc)
         result.rows_loaded = result.rows_quarantined = 0
@@ -222,29 +385,37 @@ def ingest_delivery(
         result.rows_quarantined = result.rows_in
         _record(cfg, result, mapping_name, started_at, validation_frame)
         log.error("%s: blocked: %s", delivery.source_file, exc)
-    except Exception as exc:  # mapping errors and the like: still audited, then re-raised
-        if type(exc).__name__ == "MappingError":
-            result.status, result.error = "rejected", str(exc)
-            _record(cfg, result, mapping_name, started_at)
-            log.error("%s", exc)
-        else:
-            raise
+    except MappingError as exc:  # no or broken mapping: still audited
+        result.status, result.error = "rejected", str(exc)
+        _record(cfg, result, mapping_name, started_at)
+        log.error("%s", exc)
+    feed_log.add(result)
     result.seconds = round(time.monotonic() - started, 3)
     return result
 
 
+def _duplicate(
+    cfg: Settings,
+    result: LoadResult,
+    earlier: str | None,
+    started_at: dt.datetime,
+    feed_log: FeedLog,
+) -> LoadResult:
+    result.status = "duplicate"
+    result.error = f"same content (sha256) as {earlier}, already loaded: not loaded again"
+    _record(cfg, result, None, started_at)
+    feed_log.add(result)
+    log.warning("%s: %s", result.source_file, result.error)
+    return result
+
+
 def staging_connection() -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
-
-
-def _previous_rows(cfg: Settings, feed: str) -> int | None:
-    with connect(cfg.warehouse_path) as wh:
-        row = wh.execute(
-            "SELECT rows_in FROM audit.load_log WHERE feed = ? AND status = 'loaded' "
-            "ORDER BY delivery_date DESC, finished_at DESC LIMIT 1",
-            [feed],
-        ).fetchone()
-    return row[0] if row else None
+    return duckdb.connect(
+        config={
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+    )
 
 
 def _write_zones(
@@ -269,9 +440,11 @@ def _write_zones(
         con,
         f"SELECT {', '.join(raw_select)} FROM checked WHERE len(_rules) = 0 ORDER BY source_row",
         _partition_dir(cfg.raw_dir, feed.name, delivery.delivery_date) / f"{stem}.parquet",
+        stage="raw",
     )
     quarantine_select = (
-        f"{lineage['load_id']} AS load_id, '{feed.name}' AS feed, {lineage['delivery_date']} AS delivery_date, "
+        f"{lineage['load_id']} AS load_id, '{feed.name}' AS feed, "
+        f"{lineage['delivery_date']} AS delivery_date, "
         f"{lineage['source_file']} AS source_file, source_row, _rules[1] AS rule, "
         f"array_to_string(_rules, '; ') AS detail, {_quarantine_sample_sql(feed)} AS sample"
     )
@@ -297,16 +470,24 @@ def _publish(
     with connect(cfg.warehouse_path) as wh:
         wh.execute("BEGIN TRANSACTION")
         try:
-            wh.execute(f"DELETE FROM raw.{feed.name} WHERE source_file = ?", [delivery.source_file])
-            wh.execute("DELETE FROM audit.quarantine WHERE source_file = ?", [delivery.source_file])
+            state, earlier = _previous_state(wh, delivery, result.file_sha256)
+            if state != "new":
+                raise _AlreadyDone(state, earlier)
+            wh.execute(
+                f"DELETE FROM raw.{feed.name} WHERE source_file = ?",
+                [delivery.source_file],
+            )
+            wh.execute(
+                "DELETE FROM audit.quarantine WHERE source_file = ?",
+                [delivery.source_file],
+            )
             wh.execute(f"INSERT INTO raw.{feed.name} BY NAME SELECT * FROM read_parquet('{raw_file}')")
             wh.execute(f"INSERT INTO audit.quarantine BY NAME SELECT * FROM read_parquet('{q_file}')")
-            loaded = wh.execute(
-                f"SELECT count(*) FROM raw.{feed.name} WHERE load_id = ?", [result.load_id]
-            ).fetchone()[0]
-            quarantined = wh.execute(
-                "SELECT count(*) FROM audit.quarantine WHERE load_id = ?", [result.load_id]
-            ).fetchone()[0]
+            loaded, quarantined = wh.execute(
+                f"SELECT (SELECT count(*) FROM raw.{feed.name} WHERE load_id = $1), "
+                "(SELECT count(*) FROM audit.quarantine WHERE load_id = $1)",
+                [result.load_id],
+            ).fetchone()
             if loaded + quarantined != result.rows_in:
                 raise LoadInvariantBroken(
                     f"{delivery.source_file}: rows_in {result.rows_in} != loaded {loaded} + quarantined "
@@ -314,11 +495,22 @@ def _publish(
                 )
             result.rows_loaded, result.rows_quarantined = loaded, quarantined
             result.supersedes = _superseded(wh, feed, result.load_id)
-            _insert_audit(wh, result, mapping_name, started_at, validation_frame, status="loaded")
+            note = f"note: extra column(s) ignored: {result.extra_columns}" if result.extra_columns else None
+            _insert_audit(
+                wh,
+                result,
+                mapping_name,
+                started_at,
+                validation_frame,
+                status="loaded",
+                error=note,
+            )
+            _kill_point("before_commit")
             wh.execute("COMMIT")
         except BaseException:
             wh.execute("ROLLBACK")
             raise
+    _kill_point("after_commit")
 
 
 def _insert_audit(
@@ -329,9 +521,11 @@ def _insert_audit(
     validation_frame=None,
     *,
     status: str,
+    error: str | None = None,
 ) -> None:
     wh.execute(
-        "DELETE FROM audit.load_log WHERE load_id = ? AND status = ?", [result.load_id, status]
+        "DELETE FROM audit.load_log WHERE load_id = ? AND status = ?",
+        [result.load_id, status],
     )
     wh.execute(
         "INSERT INTO audit.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -348,7 +542,7 @@ def _insert_audit(
             result.rows_loaded,
             result.rows_quarantined,
             ",".join(result.supersedes) or None,
-            result.error,
+            error if error is not None else result.error,
             started_at,
             dt.datetime.now(),
         ],
@@ -361,7 +555,11 @@ def _insert_audit(
 
 
 def _record(
-    cfg: Settings, result: LoadResult, mapping_name: str | None, started_at: dt.datetime, validation_frame=None
+    cfg: Settings,
+    result: LoadResult,
+    mapping_name: str | None,
+    started_at: dt.datetime,
+    validation_frame=None,
 ) -> None:
     """Audit a delivery that was not published (rejected, blocked, duplicate)."""
     with connect(cfg.warehouse_path) as wh:
@@ -382,24 +580,46 @@ def ingest_pending(
 ) -> list[LoadResult]:
     """Load every delivery of `feed` in the landing zone not yet loaded (oldest first)."""
     cfg = cfg or settings()
+    feed_def = get_feed(feed)
     mappings = load_mappings(cfg.mappings_dir)
     key = pii_key()
+    deliveries = find_deliveries(cfg.landing_dir, feed, since=since, until=until)
+    for zone in (cfg.raw_dir, cfg.quarantine_dir):
+        for part in (zone / feed).glob("delivery_date=*"):
+            sweep_stale_tmp(part)
+    if not deliveries:
+        return []
+    with connect(cfg.warehouse_path) as wh:  # one connection for the whole run's previous state
+        feed_log = FeedLog.read(wh, feed_def)
     results = []
     staging = staging_connection()
-    for delivery in find_deliveries(cfg.landing_dir, feed, since=since, until=until):
-        res = ingest_delivery(
-            delivery, run_id=run_id, cfg=cfg, mappings=mappings, key=key, validate=validate, staging=staging
-        )
-        log.info(
-            "%s %s: %s in=%d loaded=%d quarantined=%d (%.2fs)",
-            feed,
-            res.source_file,
-            res.status,
-            res.rows_in,
-            res.rows_loaded,
-            res.rows_quarantined,
-            res.seconds,
-        )
-        results.append(res)
-    staging.close()
+    try:
+        for delivery in deliveries:
+            res = ingest_delivery(
+                delivery,
+                run_id=run_id,
+                cfg=cfg,
+                mappings=mappings,
+                key=key,
+                validate=validate,
+                staging=staging,
+                feed_log=feed_log,
+            )
+            _log_result(feed, res)
+            results.append(res)
+    finally:
+        staging.close()
     return results
+
+
+def _log_result(feed: str, res: LoadResult) -> None:
+    log.info(
+        "%s %s: %s in=%d loaded=%d quarantined=%d (%.2fs)",
+        feed,
+        res.source_file,
+        res.status,
+        res.rows_in,
+        res.rows_loaded,
+        res.rows_quarantined,
+        res.seconds,
+    )

@@ -105,13 +105,31 @@ def parse_mapping(doc: Any, path: Path) -> Mapping:
     bad = sorted(v for v in columns.values() if v not in feed.column_names)
     if bad:
         raise _fail(path, f"columns map to unknown canonical column(s) {bad} of feed {feed.name}")
-    value_maps = doc.get("value_maps") or {}
-    for col, vm in value_maps.items():
-        if col not in feed.column_names or not isinstance(vm, dict):
-            raise _fail(path, f"value_maps.{col}: must be a canonical column with a dict of values")
     for key in ("header_row", "header_rows", "priority"):
         if key in doc and (not isinstance(doc[key], int) or doc[key] < (0 if key == "priority" else 1)):
             raise _fail(path, f"'{key}' must be a positive integer")
+    value_maps = doc.get("value_maps") or {}
+    if not isinstance(value_maps, dict):
+        raise _fail(path, "'value_maps' must map canonical column -> {supplier value: canonical value}")
+    for col, vm in value_maps.items():
+        if col not in feed.column_names or not isinstance(vm, dict):
+            raise _fail(path, f"value_maps.{col}: must be a canonical column with a dict of values")
+        allowed = feed.enums.get(col)
+        wrong = sorted(str(v) for v in vm.values() if allowed and str(v) not in allowed)
+        if wrong:
+            raise _fail(path, f"value_maps.{col}: {wrong} not among the canonical values {list(allowed)}")
+    for key in ("date_formats", "timestamp_formats"):
+        fmts = doc.get(key) or []
+        if not isinstance(fmts, list) or not all(isinstance(f, str) and "%" in f for f in fmts):
+            raise _fail(path, f"'{key}' must be a list of strptime formats such as '%Y/%m/%d'")
+    if "delimiter" in doc and (not isinstance(doc["delimiter"], str) or len(doc["delimiter"]) != 1):
+        raise _fail(path, "'delimiter' must be a single character")
+    if "sheet" in doc and not isinstance(doc["sheet"], str):
+        raise _fail(path, "'sheet' must be a worksheet name")
+    if fmt != "xlsx" and ("sheet" in doc or int(doc.get("header_rows", 1)) > 1):
+        raise _fail(path, "'sheet' and 'header_rows' > 1 apply to format xlsx only")
+    if int(doc.get("header_rows", 1)) > int(doc.get("header_row", 1)):
+        raise _fail(path, "'header_rows' cannot exceed 'header_row' (the row of the last header line)")
     return Mapping(
         name=str(doc["name"]),
         feed=feed.name,
@@ -141,9 +159,24 @@ def load_mapping(path: Path) -> Mapping:
     return parse_mapping(doc, path)
 
 
+_CACHE: dict[Path, tuple[tuple, list[Mapping]]] = {}
+
+
 def load_mappings(directory: Path | None = None) -> list[Mapping]:
+    """Every mapping of the directory, validated; re-read only when a file there changed."""
     directory = directory or settings().mappings_dir
-    return [load_mapping(p) for p in sorted(directory.glob("*.y*ml"))]
+    paths = sorted(directory.glob("*.y*ml"))
+    stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    cached = _CACHE.get(directory)
+    if cached and cached[0] == stamp:
+        return list(cached[1])
+    mappings = [load_mapping(p) for p in paths]
+    names = [m.name for m in mappings]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise MappingError(f"mappings in {directory}: name(s) {dupes} used by more than one file")
+    _CACHE[directory] = (stamp, mappings)
+    return list(mappings)
 
 
 def mapping_for(feed: str, file_name: str, mappings: list[Mapping] | None = None) -> Mapping:

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import logging
 import os
+import sys
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +29,12 @@ def demo_mode() -> bool:
 
 
 def _key_from_airflow() -> str | None:
+    # Only inside Airflow (its task runner has imported it already, or set the task context):
+    # importing Airflow just to find no connection costs seconds in every non-Airflow run.
+    if "airflow" not in sys.modules and not os.environ.get("AIRFLOW_CTX_DAG_ID"):
+        return None
     try:
-        from airflow.sdk import BaseHook  # only inside a task; cheap when unused
+        from airflow.sdk import BaseHook
     except ImportError:
         return None
     try:
@@ -43,7 +48,9 @@ def pii_key() -> bytes:
     key = os.environ.get("GRASSROOTS_PII_KEY") or _key_from_airflow()
     if key:
         if len(key) < 16:
-            raise MissingPiiKey("GRASSROOTS_PII_KEY is shorter than 16 characters; use a random 32+ byte secret")
+            raise MissingPiiKey(
+                "GRASSROOTS_PII_KEY is shorter than 16 characters; use a random 32+ byte secret"
+            )
         return key.encode()
     if demo_mode():
         log.warning(
@@ -58,9 +65,31 @@ def pii_key() -> bytes:
     )
 
 
+# Normalisation before hashing, identical in SQL and Python: strip Unicode whitespace at both ends
+# (what Python's str.strip() strips, including the ideographic space U+3000 common in Chinese
+# exports) and upper-case ASCII letters only (a check digit 'x' becomes 'X'; Unicode case rules
+# differ between DuckDB and Python, e.g. for 'ß', so other letters are left as they are).
+WHITESPACE = "".join(chr(c) for c in (*range(9, 14), *range(0x1C, 0x21), 0x85, 0xA0, 0x1680)) + "".join(
+    chr(c) for c in (*range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
+)
+_LOWER, _UPPER = "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ASCII_UPPER = str.maketrans(_LOWER, _UPPER)
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def normalise_sql(column: str) -> str:
     """Canonical form before hashing, so ' 13800138000' and '13800138000' join."""
-    return f"nullif(upper(trim(CAST({column} AS VARCHAR))), '')"
+    return (
+        f"nullif(translate(trim(CAST({column} AS VARCHAR), {_sql_text(WHITESPACE)}), "
+        f"'{_LOWER}', '{_UPPER}'), '')"
+    )
+
+
+def normalise_py(value: str) -> str:
+    return value.strip(WHITESPACE).translate(_ASCII_UPPER)
 
 
 def hmac_params(key: bytes) -> dict[str, bytes]:
@@ -81,10 +110,7 @@ def hmac_sql(column: str) -> str:
     which COPY statements do not accept).
     """
     value = normalise_sql(column)
-    return (
-        "sha256(getvariable('hmac_opad') || unhex(sha256(getvariable('hmac_ipad') || "
-        f"encode({value}))))"
-    )
+    return f"sha256(getvariable('hmac_opad') || unhex(sha256(getvariable('hmac_ipad') || encode({value}))))"
 
 
 def set_hmac_key(con, key: bytes) -> None:
@@ -93,6 +119,10 @@ def set_hmac_key(con, key: bytes) -> None:
         con.execute(f"SET VARIABLE {name} = ?::BLOB", [value])
 
 
-def hmac_py(key: bytes, value: str) -> str:
-    """Reference implementation (tests, and single values such as a search by ID number)."""
-    return hmac.new(key, value.strip().upper().encode(), hashlib.sha256).hexdigest()
+def hmac_py(key: bytes, value: str) -> str | None:
+    """Reference implementation (tests, and single values such as a search by ID number).
+
+    Same result as `hmac_sql`, including None for a value that is blank once normalised.
+    """
+    norm = normalise_py(value)
+    return hmac.new(key, norm.encode(), hashlib.sha256).hexdigest() if norm else None

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import csv
 import re
+import zipfile
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import duckdb
 
@@ -29,6 +31,16 @@ def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _unique(names: list[str]) -> list[str]:
+    """Header names made unique: a repeated header gets a suffix (_2, _3) instead of failing."""
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n}_{seen[n]}")
+    return out
+
+
 def _header(path: Path, mapping: Mapping, encoding: str, file: str) -> list[str]:
     """The header line, decoded and split in Python (so the data read needs no sniffing)."""
     with path.open("rb") as fh:
@@ -44,7 +56,7 @@ def _header(path: Path, mapping: Mapping, encoding: str, file: str) -> list[str]
     return next(csv.reader([text], delimiter=mapping.delimiter))
 
 
-_CSV_ERROR = re.compile(r"CSV Error on Line: (\d+).*?\n(?:Original Line:.*?\n)?(.*?)\n", re.S)
+_CSV_ERROR = re.compile(r"CSV Error on Line: (\d+).*?\n(?:Original Line:.*?\n)?(.*?)\n", re.DOTALL)
 
 
 def _safe_csv_error(text: str) -> str:
@@ -69,12 +81,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, file
             raise
         if gbk:
             duckdb_ext.load(con, "encodings")
-        seen: dict[str, int] = {}
-        cols = []
-        for n in names:
-            n = n.strip().lstrip("\ufeff") or "unnamed"
-            seen[n] = seen.get(n, 0) + 1
-            cols.append(n if seen[n] == 1 else f"{n}_{seen[n]}")
+        cols = _unique([n.strip().lstrip("\ufeff") or "unnamed" for n in names])
         columns = "{" + ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in cols) + "}"
         try:
             con.execute(
@@ -95,49 +102,165 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, file
     raise FileRejected(file, "encoding", f"not readable as {'/'.join(encodings)}: {last_error}")
 
 
-def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, file: str) -> None:
-    """Excel via DuckDB's excel extension; merged multi-row headers are joined with '_'."""
+_CELL = re.compile(r"([A-Z]+)(\d+)")
+_MERGE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]+\d+):([A-Z]+\d+)\"")
+
+
+def _col_index(letters: str) -> int:
+    """'A' -> 0, 'Z' -> 25, 'AA' -> 26."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _col_letters(index: int) -> str:
+    out = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _sheet_xml_name(zf: zipfile.ZipFile, sheet: str | None) -> str:
+    """The part name of a worksheet (by name, or the first sheet) from workbook.xml and its rels."""
+    ns = {
+        "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+        "p": "http://schemas.openxmlformats.org/package/2006/relationships",
+    }
+    # Two small package parts; expat refuses entity expansion attacks and resolves no external
+    # entities, so the standard parser is safe here (defusedxml is not a dependency).
+    wb = ET.fromstring(zf.read("xl/workbook.xml"))  # noqa: S314
+    sheets = wb.findall("m:sheets/m:sheet", ns)
+    chosen = next((s for s in sheets if sheet is None or s.get("name") == sheet), None)
+    if chosen is None:
+        raise KeyError(f"no sheet named {sheet!r} (sheets: {[s.get('name') for s in sheets]})")
+    rid = chosen.get(f"{{{ns['r']}}}id")
+    rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))  # noqa: S314
+    target = next(r.get("Target") for r in rels.findall("p:Relationship", ns) if r.get("Id") == rid)
+    target = target.lstrip("/")
+    return target if target.startswith("xl/") else f"xl/{target}"
+
+
+def xlsx_merged_ranges(path: Path, sheet: str | None) -> list[tuple[int, int, int, int]]:
+    """Merged cell ranges of a worksheet as (first_row, first_col, last_row, last_col), 1-based rows
+    and 0-based columns.
+
+    DuckDB's reader returns a merged range's value in its top-left cell only; the ranges themselves
+    are in the sheet XML (after the cell data), found here by streaming the decompressed part in
+    chunks: no cell is parsed in Python.
+    """
+    found: set[tuple[int, int, int, int]] = set()
+    with zipfile.ZipFile(path) as zf, zf.open(_sheet_xml_name(zf, sheet)) as fh:
+        tail = b""
+        while block := fh.read(1 << 20):
+            buf = tail + block
+            for a, b in _MERGE.findall(buf):
+                (c1, r1), (c2, r2) = (
+                    _CELL.fullmatch(a.decode()).groups(),
+                    _CELL.fullmatch(b.decode()).groups(),
+                )
+                found.add((int(r1), _col_index(c1), int(r2), _col_index(c2)))
+            tail = buf[-256:]
+    return sorted(found)
+
+
+def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, file: str) -> list[str]:
+    """Excel via DuckDB's excel extension, as text; returns the source header names.
+
+    Title rows above the header are skipped (``header_row`` is the 1-based row of the last header
+    line). A header of ``header_rows`` lines with merged cells (a group heading over several
+    columns, or a heading merged down over two rows) is flattened: each merged range's value is
+    copied to every cell it covers, and a column's header lines are joined with '_' (a repeated
+    part, from a vertical merge, once). Merged cells in the data (a unit merged down over its
+    staff rows) are filled the same way, in SQL. Blank rows are skipped; source_row is the
+    spreadsheet row number.
+    """
     duckdb_ext.load(con, "excel")
-    sheet = f", sheet={_sql_str(mapping.sheet)}" if mapping.sheet else ""
+    top = mapping.header_row - mapping.header_rows + 1
     first_data = mapping.header_row + 1
     try:
-        header_rel = con.execute(
-            f"SELECT * FROM read_xlsx({_sql_str(str(path))}, header=false, all_varchar=true"
-            f"{sheet}, range={_sql_str(f'A{mapping.header_row - mapping.header_rows + 1}:ZZ{mapping.header_row}')}, "
-            "stop_at_empty=false)"
+        merges = xlsx_merged_ranges(path, mapping.sheet)
+    except (zipfile.BadZipFile, KeyError, ET.ParseError, StopIteration, EOFError, OSError) as exc:
+        raise FileRejected(
+            file, "unreadable_workbook", f"not a readable .xlsx workbook: {_first_line(str(exc))}"
+        ) from None
+    # A heading merged from the header down into the data means the header has more lines than the
+    # mapping says (or the title is merged into it): reading on would take half a header as data.
+    for r1, c1, r2, c2 in merges:
+        if r1 <= mapping.header_row < r2 or (r1 < top <= r2):
+            where = f"{_col_letters(c1)}{r1}:{_col_letters(c2)}{r2}"
+            raise FileRejected(
+                file,
+                "merged_header_rows",
+                f"header cells {where} are merged across rows {r1}-{r2}, but mapping {mapping.name} reads "
+                f"{mapping.header_rows} header row(s) ending at row {mapping.header_row}: "
+                "set header_row/header_rows to cover the whole merged header",
+            )
+    sheet = f", sheet={_sql_str(mapping.sheet)}" if mapping.sheet else ""
+    src = _sql_str(str(path))
+    try:
+        header_rows = con.execute(
+            f"SELECT * FROM read_xlsx({src}, header=false, all_varchar=true{sheet}, "
+            f"range={_sql_str(f'A{top}:ZZ{mapping.header_row}')}, stop_at_empty=false)"
         ).fetchall()
+    except duckdb.Error as exc:
+        raise FileRejected(file, "unreadable_workbook", _first_line(str(exc))) from None
+    grid = [[(c or "").strip() for c in row] for row in header_rows]
+    grid += [[""] * (len(grid[0]) if grid else 0) for _ in range(mapping.header_rows - len(grid))]
+    for r1, c1, r2, c2 in merges:  # copy each merged heading into every cell it covers
+        if top <= r1 and r2 <= mapping.header_row and c1 < len(grid[0]):
+            value = grid[r1 - top][c1]
+            for r in range(r1, r2 + 1):
+                for c in range(c1, min(c2, len(grid[0]) - 1) + 1):
+                    grid[r - top][c] = value
+    width = max((i + 1 for row in grid for i, v in enumerate(row) if v), default=0)
+    if width == 0:
+        raise FileRejected(file, "empty_file", f"no header in row(s) {top}-{mapping.header_row}")
+    names: list[str] = []
+    for i in range(width):
+        parts = [row[i] for row in grid if row[i]]
+        parts = [p for j, p in enumerate(parts) if j == 0 or p != parts[j - 1]]
+        names.append("_".join(parts) or f"column_{_col_letters(i)}")
+    names = _unique(names)
+    last = _col_letters(width - 1)
+    try:
+        # Without a range the reader runs from the first non-empty row to the sheet's last row; that
+        # count plus the header row bounds the last row (a range to row 1048576 would make a million
+        # empty rows). Blank rows inside are kept here and skipped below, never silently cut off.
+        extent = con.execute(
+            f"SELECT count(*) FROM read_xlsx({src}, header=false, all_varchar=true{sheet}, "
+            "stop_at_empty=false)"
+        ).fetchone()[0]
+        end_row = min(max(extent + mapping.header_row, first_data), 1048576)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE xlsx_raw AS "
-            f"SELECT *, row_number() OVER () + {mapping.header_row} AS source_row "
-            f"FROM read_xlsx({_sql_str(str(path))}, header=false, all_varchar=true{sheet}, "
-            f"range={_sql_str(f'A{first_data}:ZZ1048576')}, stop_at_empty=true)"
+            f"SELECT *, CAST(row_number() OVER () + {mapping.header_row} AS BIGINT) AS source_row "
+            f"FROM read_xlsx({src}, header=false, all_varchar=true{sheet}, "
+            f"range={_sql_str(f'A{first_data}:{last}{end_row}')}, stop_at_empty=false)"
         )
     except duckdb.Error as exc:
         raise FileRejected(file, "unreadable_workbook", _first_line(str(exc))) from None
-    if not header_rel:
-        raise FileRejected(file, "empty_file", "no header row")
-    # Merged header cells come back as a value in the first cell and NULL in the rest: carry the
-    # last value to the right, then join the header rows.
-    ncols = len(header_rel[0])
-    names: list[str] = []
-    filled_rows = []
-    for row in header_rel:
-        last = ""
-        filled = []
-        for cell in row:
-            last = cell.strip() if cell else last
-            filled.append(last)
-        filled_rows.append(filled)
-    for i in range(ncols):
-        parts = [r[i] for r in filled_rows if r[i]]
-        # drop repeated parts (a cell merged vertically repeats itself)
-        dedup = [p for j, p in enumerate(parts) if j == 0 or p != parts[j - 1]]
-        names.append("_".join(dedup) or f"column{i}")
     raw_cols = [c[0] for c in con.execute("DESCRIBE xlsx_raw").fetchall() if c[0] != "source_row"]
-    select = ", ".join(
-        f'"{raw}" AS {_ident(name)}' for raw, name in zip(raw_cols, names, strict=False) if name
+    # Merged cells in the data: every covered cell takes the top-left value.
+    for r1, c1, r2, c2 in merges:
+        if r1 >= first_data and c1 < len(raw_cols):
+            source = _ident(raw_cols[c1])
+            targets = [_ident(raw_cols[c]) for c in range(c1, min(c2, len(raw_cols) - 1) + 1)]
+            sets = ", ".join(
+                f"{t} = (SELECT {source} FROM xlsx_raw WHERE source_row = {r1})" for t in targets
+            )
+            con.execute(f"UPDATE xlsx_raw SET {sets} WHERE source_row BETWEEN {r1} AND {r2}")
+    not_blank = "coalesce(" + ", ".join(f"nullif(trim({_ident(c)}), '')" for c in raw_cols) + ") IS NOT NULL"
+    select = ", ".join(f"{_ident(raw)} AS {_ident(name)}" for raw, name in zip(raw_cols, names, strict=True))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE landing_text AS SELECT {select}, source_row "
+        f"FROM xlsx_raw WHERE {not_blank}"
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE landing_text AS SELECT {select}, source_row FROM xlsx_raw")
+    con.execute("DROP TABLE xlsx_raw")
+    return names
 
 
 def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, file: str) -> None:
@@ -181,6 +304,9 @@ def read_delivery(
     extra: list[str] = []
     for src in source_cols:
         canonical = mapping.canonical_name(src)
+        if canonical is None and mapping.header_rows > 1 and "_" in src:
+            # A flattened multi-row header ("基本信息_姓名") may be mapped by its last line alone.
+            canonical = mapping.canonical_name(src.rsplit("_", 1)[1])
         if canonical is None or canonical in renames.values():
             extra.append(src)
         else:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from grassroots import reference
 from grassroots.feeds import FEEDS
 from grassroots.generate import DEFAULT_COUNTIES, GenerationSummary, generate, main
@@ -43,12 +44,8 @@ def con(landing: tuple[Path, GenerationSummary]) -> duckdb.DuckDBPyConnection:
             f"CREATE VIEW {feed} AS SELECT *, filename AS file "
             f"FROM read_csv('{out}/{feed}/*/*.csv', all_varchar = true, filename = true)"
         )
-    c.execute(
-        f"CREATE VIEW div AS SELECT * FROM read_parquet('{reference.divisions_path()}')"
-    )
-    c.execute(
-        f"CREATE VIEW census AS SELECT * FROM read_parquet('{reference.census_county_path()}')"
-    )
+    c.execute(f"CREATE VIEW div AS SELECT * FROM read_parquet('{reference.divisions_path()}')")
+    c.execute(f"CREATE VIEW census AS SELECT * FROM read_parquet('{reference.census_county_path()}')")
     yield c
     c.close()
 
@@ -57,17 +54,13 @@ def q(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
     return con.execute(sql).fetchall()
 
 
-def test_deterministic_byte_identical(
-    landing: tuple[Path, GenerationSummary], tmp_path: Path
-) -> None:
+def test_deterministic_byte_identical(landing: tuple[Path, GenerationSummary], tmp_path: Path) -> None:
     out, _ = landing
     again = generate(tmp_path / "again", None, START, MONTHS, seed=42, scale=SCALE)
     first, second = _digests(out), _digests(again.out_dir)
     assert first and first == second
     other = generate(tmp_path / "other", ["220622"], START, 1, seed=43, scale=SCALE)
-    assert _digests(other.out_dir) != {
-        k: v for k, v in first.items() if k in _digests(other.out_dir)
-    }
+    assert _digests(other.out_dir) != {k: v for k, v in first.items() if k in _digests(other.out_dir)}
 
 
 def test_layout_and_headers(landing: tuple[Path, GenerationSummary]) -> None:
@@ -127,9 +120,7 @@ def test_id_numbers_and_phones_valid(con: duckdb.DuckDBPyConnection) -> None:
     )
     n = rows[0][0]
     assert n > 0 and rows == [(n, n, n, n, n)]
-    sample = [
-        r[0] for r in q(con, "SELECT DISTINCT id_number FROM staff_roster ORDER BY 1")
-    ]
+    sample = [r[0] for r in q(con, "SELECT DISTINCT id_number FROM staff_roster ORDER BY 1")]
     assert all(is_valid_id_number(s) for s in sample)
     # one person, one ID number
     assert q(
@@ -153,11 +144,7 @@ def test_units_are_real_and_in_requested_counties(
         ("case_log", "unit_code", "village"),
         ("staff_roster", "unit_code", None),
     ):
-        level_cond = (
-            f"AND d.level = '{level}'"
-            if level
-            else "AND d.level IN ('village', 'township')"
-        )
+        level_cond = f"AND d.level = '{level}'" if level else "AND d.level IN ('village', 'township')"
         bad = q(
             con,
             f"""SELECT count(*) FROM {feed} f
@@ -278,9 +265,7 @@ def test_case_timestamps_and_versions(con: duckdb.DuckDBPyConnection) -> None:
                    || replace(substr(updated_at, 1, 10), '-', '') || '.csv')""",
     ) == [(0,)]
     # (case_id, updated_at) is the key; some cases appear in two or more daily files
-    assert q(
-        con, "SELECT count(*) - count(DISTINCT (case_id, updated_at)) FROM case_log"
-    ) == [(0,)]
+    assert q(con, "SELECT count(*) - count(DISTINCT (case_id, updated_at)) FROM case_log") == [(0,)]
     (multi,) = q(
         con,
         """SELECT count(*) FROM (SELECT case_id FROM case_log GROUP BY 1
@@ -301,9 +286,7 @@ def test_case_mix(con: duckdb.DuckDBPyConnection) -> None:
     statuses = dict(q(con, f"SELECT status, count(*) FROM {latest} GROUP BY 1"))
     assert statuses["closed"] > statuses.get("in_progress", 0) > 0
     assert statuses.get("cancelled", 0) > 0
-    assert {
-        r[0] for r in q(con, f"SELECT DISTINCT escalated_to_level FROM {latest}")
-    } >= {
+    assert {r[0] for r in q(con, f"SELECT DISTINCT escalated_to_level FROM {latest}")} >= {
         "none",
         "township",
         "county",
@@ -356,12 +339,8 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "case_log" in printed and "220622" in printed
     assert (out / "staff_roster/2023-12-31/staff_roster_220622_202312.csv").exists()
     # a window starting in December: the base snapshot is 2023-11-30, Dec 31 is a quarter end
-    assert (
-        out / "resident_population/2023-11-30/resident_population_20231130.csv"
-    ).exists()
-    assert (
-        out / "resident_population/2023-12-31/resident_population_20231231.csv"
-    ).exists()
+    assert (out / "resident_population/2023-11-30/resident_population_20231130.csv").exists()
+    assert (out / "resident_population/2023-12-31/resident_population_20231231.csv").exists()
     assert main(["--out", str(out), "--counties", "999999"]) == 2
     with pytest.raises(ValueError):
         generate(out, ["110101"], "2024-13", 1, 1)

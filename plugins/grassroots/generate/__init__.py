@@ -30,7 +30,15 @@ from grassroots.feeds import (
     Feed,
 )
 from grassroots.generate.cases import build_cases, case_versions_sql
-from grassroots.generate.feeds_writer import write_feed_csv
+from grassroots.generate.feeds_writer import (
+    CANONICAL,
+    LAYOUTS,
+    layout_file_name,
+    parse_layouts,
+    write_county_xlsx,
+    write_feed_csv,
+    write_hotline_gbk,
+)
 from grassroots.generate.people import build_staff, roster_snapshot
 from grassroots.generate.population import (
     build_units,
@@ -39,7 +47,15 @@ from grassroots.generate.population import (
 )
 from grassroots.generate.region import DEFAULT_COUNTIES, Region, load_region
 
-__all__ = ["DEFAULT_COUNTIES", "GenerationSummary", "generate", "main", "month_windows"]
+__all__ = [
+    "DEFAULT_COUNTIES",
+    "LAYOUTS",
+    "GenerationSummary",
+    "generate",
+    "main",
+    "month_windows",
+    "parse_layouts",
+]
 
 
 @dataclass
@@ -50,6 +66,7 @@ class GenerationSummary:
     months: int
     seed: int
     scale: float
+    layouts: dict[str, str] = field(default_factory=dict)
     townships: int = 0
     villages: int = 0
     staff_people: int = 0
@@ -70,7 +87,8 @@ class GenerationSummary:
             f"  {'feed':<24}{'files':>7}{'rows':>10}",
         ]
         for feed, paths in self.files.items():
-            lines.append(f"  {feed:<24}{len(paths):>7}{self.rows.get(feed, 0):>10}")
+            layout = self.layouts.get(feed, "")
+            lines.append(f"  {feed:<24}{len(paths):>7}{self.rows.get(feed, 0):>10}  {layout}".rstrip())
         lines.append(f"  {self.seconds:.1f} s")
         return "\n".join(lines)
 
@@ -99,11 +117,19 @@ def generate(
     months: int = 3,
     seed: int = 42,
     scale: float = 1.0,
+    *,
+    layouts: dict[str, str] | list[str] | None = None,
 ) -> GenerationSummary:
-    """Generate the landing-zone deliveries of all four feeds for the counties and months."""
+    """Generate the landing-zone deliveries of all four feeds for the counties and months.
+
+    ``layouts`` delivers a feed in one of the shipped supplier layouts instead of the canonical
+    CSV, e.g. ``{"staff_roster": "county_xlsx", "case_log": "hotline_gbk"}`` (see ``LAYOUTS``).
+    The rows are the same whatever the layout; only the file format, headers and labels change.
+    """
     t0 = time.perf_counter()
     if scale <= 0:
         raise ValueError("scale must be positive")
+    layouts = parse_layouts(layouts)
     out_dir = Path(out_dir)
     windows = month_windows(start, months)
     first_day, window_end = windows[0][0], windows[-1][1]
@@ -121,6 +147,7 @@ def generate(
         months=months,
         seed=seed,
         scale=scale,
+        layouts=layouts,
         townships=len(region.townships),
         villages=len(units),
     )
@@ -135,9 +162,7 @@ def generate(
         ignore_index=True,
     )
     staff = build_staff(region, units, first_day, window_end, rng_staff)
-    roster = pd.concat(
-        [roster_snapshot(staff, ms, me) for ms, me in windows], ignore_index=True
-    )
+    roster = pd.concat([roster_snapshot(staff, ms, me) for ms, me in windows], ignore_index=True)
     cases = build_cases(units, first_day, window_end, rng_cases)
     summary.staff_people = len(staff)
     summary.cases = len(cases)
@@ -150,9 +175,7 @@ def generate(
         con.register("roster_df", roster)
         con.register("cases_df", cases)
         end_ts = f"{window_end.isoformat()} 23:59:59"
-        con.execute(
-            f"CREATE TEMP TABLE case_versions AS {case_versions_sql('cases_df', end_ts)}"
-        )
+        con.execute(f"CREATE TEMP TABLE case_versions AS {case_versions_sql('cases_df', end_ts)}")
         for feed in (
             STAFF_ROSTER,
             HOUSEHOLD_REGISTRATION,
@@ -162,33 +185,49 @@ def generate(
             summary.files[feed.name] = []
             summary.rows[feed.name] = 0
 
+        county_names = dict(zip(region.counties["county_code"], region.counties["county_name"], strict=True))
+
         def emit(
-            feed: Feed, source: str, path: Path, order_by: str, where: str | None = None
+            feed: Feed,
+            source: str,
+            path: Path,
+            order_by: str,
+            where: str | None = None,
+            *,
+            county: str = "",
+            period: str = "",
+            title: str = "",
         ) -> None:
-            rows = write_feed_csv(con, feed, source, path, order_by, where)
+            layout = layouts.get(feed.name, CANONICAL)
+            path = path.with_name(
+                layout_file_name(feed.name, layout, path.name, county=county, period=period)
+            )
+            if layout == "county_xlsx":
+                rows = write_county_xlsx(con, feed, source, path, order_by, where, title=title)
+            elif layout == "hotline_gbk":
+                rows = write_hotline_gbk(con, feed, source, path, order_by, where)
+            else:
+                rows = write_feed_csv(con, feed, source, path, order_by, where)
             summary.files[feed.name].append(path)
             summary.rows[feed.name] += rows
 
-        for ms, me in windows:
+        for _ms, me in windows:
             for county in region.county_codes:
                 c6 = county[:6]
                 emit(
                     STAFF_ROSTER,
                     "roster_df",
-                    out_dir
-                    / "staff_roster"
-                    / me.isoformat()
-                    / f"staff_roster_{c6}_{me:%Y%m}.csv",
+                    out_dir / "staff_roster" / me.isoformat() / f"staff_roster_{c6}_{me:%Y%m}.csv",
                     "staff_id, unit_code, post_category",
                     f"snapshot_date = DATE '{me.isoformat()}' AND county_code = '{county}'",
+                    county=c6,
+                    period=f"{me:%Y%m}",
+                    title=f"{county_names.get(county, c6)}社区工作者名册（{me.year}年{me.month}月）",
                 )
             emit(
                 HOUSEHOLD_REGISTRATION,
                 "registrations_df",
-                out_dir
-                / "household_registration"
-                / me.isoformat()
-                / f"household_registration_{me:%Y%m}.csv",
+                out_dir / "household_registration" / me.isoformat() / f"household_registration_{me:%Y%m}.csv",
                 "unit_code",
                 f"as_of_date = DATE '{me.isoformat()}'",
             )
@@ -196,10 +235,7 @@ def generate(
             emit(
                 RESIDENT_POPULATION,
                 "residents_df",
-                out_dir
-                / "resident_population"
-                / d.isoformat()
-                / f"resident_population_{d:%Y%m%d}.csv",
+                out_dir / "resident_population" / d.isoformat() / f"resident_population_{d:%Y%m%d}.csv",
                 "unit_code",
                 f"as_of_date = DATE '{d.isoformat()}'",
             )
@@ -216,6 +252,7 @@ def generate(
                 out_dir / "case_log" / day.isoformat() / f"case_log_{day:%Y%m%d}.csv",
                 "updated_at, case_id",
                 f"CAST(updated_at AS DATE) = DATE '{day.isoformat()}'",
+                period=f"{day:%Y%m%d}",
             )
     finally:
         con.close()

@@ -14,25 +14,25 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m grassroots.generate",
         description="Generate demo deliveries of the four feeds into a landing zone.",
     )
-    p.add_argument(
-        "--out", type=Path, default=None, help="landing dir (default: settings)"
-    )
+    p.add_argument("--out", type=Path, default=None, help="landing dir (default: settings)")
     p.add_argument(
         "--counties",
         default=",".join(DEFAULT_COUNTIES),
         help="comma-separated 6-digit county codes (default: %(default)s)",
     )
+    p.add_argument("--start", default="2024-01", help="first month, YYYY-MM (default %(default)s)")
+    p.add_argument("--months", type=int, default=3, help="number of months (default %(default)s)")
+    p.add_argument("--seed", type=int, default=42, help="random seed (default %(default)s)")
+    p.add_argument("--scale", type=float, default=1.0, help="population scale (default 1.0)")
     p.add_argument(
-        "--start", default="2024-01", help="first month, YYYY-MM (default %(default)s)"
-    )
-    p.add_argument(
-        "--months", type=int, default=3, help="number of months (default %(default)s)"
-    )
-    p.add_argument(
-        "--seed", type=int, default=42, help="random seed (default %(default)s)"
-    )
-    p.add_argument(
-        "--scale", type=float, default=1.0, help="population scale (default 1.0)"
+        "--layout",
+        action="append",
+        default=[],
+        metavar="FEED=LAYOUT",
+        help=(
+            "deliver a feed in a shipped supplier layout instead of canonical CSV; repeatable: "
+            "staff_roster=county_xlsx, case_log=hotline_gbk"
+        ),
     )
     return p
 
@@ -45,9 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out if args.out is not None else settings().landing_dir
     counties = [c.strip() for c in args.counties.split(",") if c.strip()]
     try:
-        summary = generate(
-            out, counties, args.start, args.months, args.seed, args.scale
-        )
+        summary = generate(out, counties, args.start, args.months, args.seed, args.scale, layouts=args.layout)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -43,9 +43,7 @@ OUTCOME_MIX = (
     0.02,
     0.015,
 )  # closed, never responded, never closed, cancelled
-REPEAT_SHARE = (
-    0.06  # share of cases followed up by the same reporter, same category, ≤ 30 days
-)
+REPEAT_SHARE = 0.06  # share of cases followed up by the same reporter, same category, ≤ 30 days
 
 PLACES = {
     "urban": (
@@ -162,25 +160,17 @@ def build_cases(
     pool_size = np.maximum(50, (expected * 1.5).astype(np.int64))
     pool_offset = np.concatenate([[0], np.cumsum(pool_size)[:-1]])
     pool = synthetic_mobiles(rng, int(pool_size.sum()))
-    phone_idx = pool_offset[county_idx] + np.floor(
-        rng.random(n) * pool_size[county_idx]
-    ).astype(np.int64)
+    phone_idx = pool_offset[county_idx] + np.floor(rng.random(n) * pool_size[county_idx]).astype(np.int64)
 
     # Follow-ups: the same reporter about the same matter 1-25 days later.
     orig = np.flatnonzero((rng.random(n) < REPEAT_SHARE) & ~patrol)
     f_reported = (
-        reported[orig]
-        + rng.integers(1, 26, orig.size) * 86400
-        + rng.integers(-3600, 3600, orig.size)
+        reported[orig] + rng.integers(1, 26, orig.size) * 86400 + rng.integers(-3600, 3600, orig.size)
     )
     keep = f_reported <= day_s[-1] + 86399
     orig, f_reported = orig[keep], f_reported[keep]
-    f_channel = np.where(
-        rng.random(orig.size) < 0.7, CHANNELS.index("hotline_12345"), channel[orig]
-    )
-    is_repeat = np.concatenate(
-        [np.zeros(n, dtype=bool), np.ones(orig.size, dtype=bool)]
-    )
+    f_channel = np.where(rng.random(orig.size) < 0.7, CHANNELS.index("hotline_12345"), channel[orig])
+    is_repeat = np.concatenate([np.zeros(n, dtype=bool), np.ones(orig.size, dtype=bool)])
     unit_idx = np.concatenate([unit_idx, unit_idx[orig]])
     category = np.concatenate([category, category[orig]])
     channel = np.concatenate([channel, f_channel])
@@ -198,23 +188,15 @@ def build_cases(
     esc_repeat = _choice(rng, n, REPEAT_ESCALATION_MIX)
     escalation = np.where(is_repeat, esc_repeat, escalation)
     median_close = np.asarray(CLOSE_MEDIAN_HOURS, dtype=float)[category] * hour
-    close = rng.lognormal(np.log(median_close), 0.9) * np.where(
-        escalation > 0, 2.5, 1.0
-    )
+    close = rng.lognormal(np.log(median_close), 0.9) * np.where(escalation > 0, 2.5, 1.0)
     close = np.maximum(close, 600)
-    outcome = _choice(
-        rng, n, OUTCOME_MIX
-    )  # 0 closed, 1 never responded, 2 never closed, 3 cancelled
+    outcome = _choice(rng, n, OUTCOME_MIX)  # 0 closed, 1 never responded, 2 never closed, 3 cancelled
     cancel = np.clip(rng.lognormal(np.log(2 * hour), 1.0, n), 300, 2 * 86400)
 
     assigned_at = reported + assign.astype(np.int64)
-    first_response_at = np.where(
-        outcome == 1, -1, assigned_at + respond.astype(np.int64)
-    )
+    first_response_at = np.where(outcome == 1, -1, assigned_at + respond.astype(np.int64))
     closed_at = np.where(outcome == 0, first_response_at + close.astype(np.int64), -1)
-    cancelled_at = np.where(
-        outcome == 3, first_response_at + cancel.astype(np.int64), -1
-    )
+    cancelled_at = np.where(outcome == 3, first_response_at + cancel.astype(np.int64), -1)
 
     troubled = (escalation > 0) | (close > 7 * 86400)
     satisfaction = np.where(
@@ -229,16 +211,12 @@ def build_cases(
     templates = [t for c in CASE_CATEGORIES for t in DESCRIPTIONS[c]]
     per_cat = np.array([len(DESCRIPTIONS[c]) for c in CASE_CATEGORIES])
     offsets = np.concatenate([[0], np.cumsum(per_cat)[:-1]])
-    t_idx = offsets[category] + np.floor(rng.random(n) * per_cat[category]).astype(
-        np.int64
-    )
+    t_idx = offsets[category] + np.floor(rng.random(n) * per_cat[category]).astype(np.int64)
     place_u = np.asarray(PLACES["urban"])[rng.integers(0, len(PLACES["urban"]), n)]
     place_r = np.asarray(PLACES["rural"])[rng.integers(0, len(PLACES["rural"]), n)]
     place = np.where(urban_u[unit_idx], place_u, place_r)
     description = np.char.add(place, np.asarray(templates)[t_idx])
-    description = np.where(
-        is_repeat, np.char.add("再次反映：", description), description
-    )
+    description = np.where(is_repeat, np.char.add("再次反映：", description), description)
 
     phone = np.where(patrol, "", pool[phone_idx])
 
@@ -262,9 +240,7 @@ def build_cases(
     )
     cases["county6"] = cases["unit_code"].str[:6]
     # case_id = C<county6><YYYYMMDD><seq>, seq by report time within county and day.
-    cases["report_day"] = pd.to_datetime(cases["reported_s"], unit="s").dt.strftime(
-        "%Y%m%d"
-    )
+    cases["report_day"] = pd.to_datetime(cases["reported_s"], unit="s").dt.strftime("%Y%m%d")
     cases = cases.sort_values(
         ["county6", "report_day", "reported_s", "unit_code", "category"], kind="stable"
     ).reset_index(drop=True)
@@ -294,10 +270,7 @@ def _handling_units(unit_codes: np.ndarray, escalation: np.ndarray) -> np.ndarra
 def case_versions_sql(cases_table: str, window_end_ts: str) -> str:
     """SQL turning one row per case into one row per case and day it changed (state at day end)."""
     s = "make_timestamp(CAST({c} AS BIGINT) * 1000000)"
-    ts = {
-        c: s.format(c=c)
-        for c in ("reported_s", "assigned_s", "first_response_s", "closed_s")
-    }
+    ts = {c: s.format(c=c) for c in ("reported_s", "assigned_s", "first_response_s", "closed_s")}
     return f"""
     WITH c AS (SELECT * FROM {cases_table}),
     ev AS (

@@ -65,18 +65,14 @@ def synthetic_names(rng: np.random.Generator, n: int) -> np.ndarray:
     surnames = np.asarray(SURNAMES)[rng.integers(0, len(SURNAMES), n)]
     given = np.asarray(GIVEN_CHARS)[rng.integers(0, len(GIVEN_CHARS), (n, 2))]
     two = rng.random(n) < 0.7
-    return np.char.add(
-        surnames, np.where(two, np.char.add(given[:, 0], given[:, 1]), given[:, 0])
-    )
+    return np.char.add(surnames, np.where(two, np.char.add(given[:, 0], given[:, 1]), given[:, 0]))
 
 
 def synthetic_mobiles(rng: np.random.Generator, n: int) -> np.ndarray:
     """11-digit mobile numbers 1[3-9]x xxxx xxxx (synthetic, not checked against real ranges)."""
     second = rng.integers(3, 10, n)
     rest = rng.integers(0, 10**9, n)
-    return np.char.add(
-        np.char.add("1", second.astype("U1")), np.char.zfill(rest.astype("U9"), 9)
-    )
+    return np.char.add(np.char.add("1", second.astype("U1")), np.char.zfill(rest.astype("U9"), 9))
 
 
 def synthetic_id_numbers(
@@ -87,9 +83,7 @@ def synthetic_id_numbers(
     yyyymmdd = np.char.replace(birth_str, "-", "")
     seq = rng.integers(0, 500, area.size) * 2 + male.astype(np.int64)
     ids = with_check_digits(
-        np.char.add(
-            np.char.add(area.astype("U6"), yyyymmdd), np.char.zfill(seq.astype("U3"), 3)
-        )
+        np.char.add(np.char.add(area.astype("U6"), yyyymmdd), np.char.zfill(seq.astype("U3"), 3))
     )
     # Resolve the (rare) collisions deterministically by moving the sequence on by 2.
     for _ in range(1000):
@@ -109,10 +103,7 @@ def synthetic_id_numbers(
 
 def staff_units(region: Region, units: pd.DataFrame) -> pd.DataFrame:
     """Units that employ staff: every village-level unit and every township with villages."""
-    basis = (
-        REGISTERED_WEIGHT * units["registered0"]
-        + (1 - REGISTERED_WEIGHT) * units["resident0"]
-    )
+    basis = REGISTERED_WEIGHT * units["registered0"] + (1 - REGISTERED_WEIGHT) * units["resident0"]
     villages = pd.DataFrame(
         {
             "unit_code": units["unit_code"],
@@ -127,15 +118,10 @@ def staff_units(region: Region, units: pd.DataFrame) -> pd.DataFrame:
             "unit_code": region.townships["unit_code"],
             "county_code": region.townships["county_code"],
             "unit_type": "township",
-            "basis": region.townships["unit_code"]
-            .map(by_township)
-            .fillna(0.0)
-            .to_numpy(),
+            "basis": region.townships["unit_code"].map(by_township).fillna(0.0).to_numpy(),
         }
     )
-    return pd.concat([villages, townships], ignore_index=True).sort_values(
-        "unit_code", ignore_index=True
-    )
+    return pd.concat([villages, townships], ignore_index=True).sort_values("unit_code", ignore_index=True)
 
 
 def build_staff(
@@ -161,9 +147,7 @@ def build_staff(
         post_idx[mask] = _choice(rng, int(mask.sum()), probs)
     post = np.asarray(POST_CATEGORIES, dtype=object)[post_idx]
     # Exits within the window (monthly hazard), replacements hired into the same post.
-    hazard = np.array(
-        [MONTHLY_EXIT_HAZARD.get(p, DEFAULT_EXIT_HAZARD) for p in POST_CATEGORIES]
-    )
+    hazard = np.array([MONTHLY_EXIT_HAZARD.get(p, DEFAULT_EXIT_HAZARD) for p in POST_CATEGORIES])
     months_to_exit = rng.exponential(1.0 / hazard[post_idx])
     exit_day = _days(start) + np.floor(months_to_exit * 30.44).astype(np.int64)
     exits = exit_day <= _days(window_end)
@@ -191,15 +175,11 @@ def build_staff(
     m = len(staff)
 
     # Birth dates 1960-01-01 .. 2002-12-31; initial hires between age 20 and the window start.
-    birth_day = rng.integers(
-        _days(dt.date(1960, 1, 1)), _days(dt.date(2002, 12, 31)) + 1, m
-    )
+    birth_day = rng.integers(_days(dt.date(1960, 1, 1)), _days(dt.date(2002, 12, 31)) + 1, m)
     earliest = np.maximum(birth_day + 7305, _days(DEFAULT_HIRE_FLOOR))
     latest = _days(start) - 1
     earliest = np.minimum(earliest, latest)
-    hire_initial = earliest + np.floor(rng.random(m) * (latest - earliest + 1)).astype(
-        np.int64
-    )
+    hire_initial = earliest + np.floor(rng.random(m) * (latest - earliest + 1)).astype(np.int64)
     staff["hire_day"] = np.where(staff["replacement"], staff["hire_day"], hire_initial)
     staff["birth_day"] = birth_day
 
@@ -233,13 +213,9 @@ def build_staff(
         "urban_community_worker": (post == "community_worker") & (utype == "urban"),
         "rural_community_worker": (post == "community_worker") & (utype != "urban"),
     }
-    groups["other"] = ~(
-        groups["urban_community_worker"] | groups["rural_community_worker"]
-    )
+    groups["other"] = ~(groups["urban_community_worker"] | groups["rural_community_worker"])
     for g, mask in groups.items():
-        cert[mask] = np.asarray(SOCIAL_WORK_CERTS)[
-            _choice(rng, int(mask.sum()), CERT_MIX[g])
-        ]
+        cert[mask] = np.asarray(SOCIAL_WORK_CERTS)[_choice(rng, int(mask.sum()), CERT_MIX[g])]
     staff["social_work_cert"] = cert.astype(str)
     edu = np.empty(m, dtype=object)
     egroups = {
@@ -248,9 +224,7 @@ def build_staff(
     }
     egroups["other"] = ~(egroups["formal"] | egroups["community_worker"])
     for g, mask in egroups.items():
-        edu[mask] = np.asarray(EDUCATION)[
-            _choice(rng, int(mask.sum()), EDUCATION_MIX[g])
-        ]
+        edu[mask] = np.asarray(EDUCATION)[_choice(rng, int(mask.sum()), EDUCATION_MIX[g])]
     edu[rng.random(m) < 0.02] = None  # education is optional and sometimes missing
     staff["education"] = edu
     half = np.where(post == "auxiliary", 0.25, 0.07)
@@ -258,14 +232,10 @@ def build_staff(
     return staff.drop(columns=["unit_idx"])
 
 
-def roster_snapshot(
-    staff: pd.DataFrame, month_start: dt.date, month_end: dt.date
-) -> pd.DataFrame:
+def roster_snapshot(staff: pd.DataFrame, month_start: dt.date, month_end: dt.date) -> pd.DataFrame:
     """Staff on the books at some point in the month; exit_date shown once it has happened."""
     ms, me = _days(month_start), _days(month_end)
-    active = (staff["hire_day"] <= me) & (
-        (staff["exit_day"] < 0) | (staff["exit_day"] >= ms)
-    )
+    active = (staff["hire_day"] <= me) & ((staff["exit_day"] < 0) | (staff["exit_day"] >= ms))
     s = staff[active]
     epoch = np.datetime64("1970-01-01", "D")
     exit_known = (s["exit_day"] >= 0) & (s["exit_day"] <= me)

@@ -35,9 +35,7 @@ def allocate(total: int, weights: np.ndarray) -> np.ndarray:
     return base
 
 
-def residence_ratios(
-    rng: np.random.Generator, trend: str, change: float, urban: np.ndarray
-) -> np.ndarray:
+def residence_ratios(rng: np.random.Generator, trend: str, change: float, urban: np.ndarray) -> np.ndarray:
     n = urban.size
     if trend == "declining":
         centre = float(np.clip(1.0 + 0.9 * change, 0.68, 0.85))
@@ -72,28 +70,13 @@ def build_units(region: Region, scale: float, rng: np.random.Generator) -> pd.Da
         units["trend"] = county.trend
         units["resident0"] = resident
         units["registered0"] = np.maximum(np.rint(resident / ratio), 1).astype(np.int64)
-        units["household_size"] = county.household_size * rng.lognormal(
-            0.0, 0.06, len(units)
-        )
+        units["household_size"] = county.household_size * rng.lognormal(0.0, 0.06, len(units))
         elder_factor = 1.15 if county.trend == "declining" else 0.95
-        units["share65"] = (
-            county.share_65plus
-            / 100.0
-            * elder_factor
-            * rng.lognormal(0.0, 0.12, len(units))
-        )
-        units["floating_share"] = county.floating_share * rng.lognormal(
-            0.0, 0.25, len(units)
-        )
-        units["vulnerable_rate"] = 0.012 + 0.12 * units["share65"] * rng.lognormal(
-            0.0, 0.2, len(units)
-        )
-        units["resident_trend"] = RESIDENT_TREND[county.trend] + rng.normal(
-            0.0, 0.004, len(units)
-        )
-        units["registered_trend"] = REGISTERED_TREND[county.trend] + rng.normal(
-            0.0, 0.002, len(units)
-        )
+        units["share65"] = county.share_65plus / 100.0 * elder_factor * rng.lognormal(0.0, 0.12, len(units))
+        units["floating_share"] = county.floating_share * rng.lognormal(0.0, 0.25, len(units))
+        units["vulnerable_rate"] = 0.012 + 0.12 * units["share65"] * rng.lognormal(0.0, 0.2, len(units))
+        units["resident_trend"] = RESIDENT_TREND[county.trend] + rng.normal(0.0, 0.004, len(units))
+        units["registered_trend"] = REGISTERED_TREND[county.trend] + rng.normal(0.0, 0.002, len(units))
         parts.append(units)
     return pd.concat(parts, ignore_index=True)
 
@@ -108,31 +91,24 @@ def resident_snapshot(
     years = _years(as_of, base)
     noise = rng.normal(0.0, 0.002, len(units)) if years > 0 else np.zeros(len(units))
     resident = np.maximum(
-        np.rint(
-            units["resident0"] * (1 + units["resident_trend"] * years) * (1 + noise)
-        ),
+        np.rint(units["resident0"] * (1 + units["resident_trend"] * years) * (1 + noise)),
         1,
     ).astype(np.int64)
     registered = units["registered0"].to_numpy()
     floating = np.rint(
-        np.maximum(resident - registered, 0) * 0.9
-        + resident * np.minimum(units["floating_share"], 0.9) * 0.2
+        np.maximum(resident - registered, 0) * 0.9 + resident * np.minimum(units["floating_share"], 0.9) * 0.2
     ).astype(np.int64)
     return pd.DataFrame(
         {
             "unit_code": units["unit_code"],
             "as_of_date": as_of,
             "resident_population": resident,
-            "resident_households": np.maximum(
-                np.rint(resident / units["household_size"]), 1
-            ).astype(np.int64),
+            "resident_households": np.maximum(np.rint(resident / units["household_size"]), 1).astype(
+                np.int64
+            ),
             "floating_population_in": np.minimum(floating, resident),
-            "residents_age_65_plus": np.rint(resident * units["share65"]).astype(
-                np.int64
-            ),
-            "vulnerable_persons": np.rint(resident * units["vulnerable_rate"]).astype(
-                np.int64
-            ),
+            "residents_age_65_plus": np.rint(resident * units["share65"]).astype(np.int64),
+            "vulnerable_persons": np.rint(resident * units["vulnerable_rate"]).astype(np.int64),
         }
     )
 
@@ -143,9 +119,7 @@ def registration_snapshot(
     years = _years(as_of, base)
     noise = rng.normal(0.0, 0.001, len(units))
     registered = np.maximum(
-        np.rint(
-            units["registered0"] * (1 + units["registered_trend"] * years) * (1 + noise)
-        ),
+        np.rint(units["registered0"] * (1 + units["registered_trend"] * years) * (1 + noise)),
         1,
     ).astype(np.int64)
     residents65 = units["resident0"] * units["share65"]

@@ -83,9 +83,7 @@ def load_region(counties: list[str] | tuple[str, ...] | None) -> Region:
         ).df()
         missing = sorted(set(codes) - set(county_df["county_code"]))
         if missing:
-            raise ValueError(
-                f"unknown county codes (not in the 2023 divisions): {missing}"
-            )
+            raise ValueError(f"unknown county codes (not in the 2023 divisions): {missing}")
         villages = con.execute(
             """
             SELECT unit_code, name, township_code, county_code,
@@ -113,12 +111,8 @@ def load_region(counties: list[str] | tuple[str, ...] | None) -> Region:
     counties_df = county_df.set_index("county_code")
     n_urban = villages[villages.urban_rural == "urban"].groupby("county_code").size()
     n_rural = villages[villages.urban_rural == "rural"].groupby("county_code").size()
-    counties_df["n_urban_units"] = (
-        n_urban.reindex(counties_df.index).fillna(0).astype(int)
-    )
-    counties_df["n_rural_units"] = (
-        n_rural.reindex(counties_df.index).fillna(0).astype(int)
-    )
+    counties_df["n_urban_units"] = n_urban.reindex(counties_df.index).fillna(0).astype(int)
+    counties_df["n_rural_units"] = n_rural.reindex(counties_df.index).fillna(0).astype(int)
     no_census = counties_df["pop_total"].isna()
     counties_df["has_census"] = ~no_census
     counties_df.loc[no_census, "pop_urban"] = (
@@ -128,16 +122,11 @@ def load_region(counties: list[str] | tuple[str, ...] | None) -> Region:
         counties_df.loc[no_census, "n_rural_units"] * FALLBACK_RURAL_UNIT_POP
     )
     counties_df.loc[no_census, "pop_total"] = (
-        counties_df.loc[no_census, "pop_urban"]
-        + counties_df.loc[no_census, "pop_rural"]
+        counties_df.loc[no_census, "pop_urban"] + counties_df.loc[no_census, "pop_rural"]
     )
-    counties_df["household_size"] = (
-        counties_df["household_size"].fillna(2.6).astype(float)
-    )
+    counties_df["household_size"] = counties_df["household_size"].fillna(2.6).astype(float)
     counties_df["share_65plus"] = counties_df["share_65plus"].fillna(13.5).astype(float)
-    counties_df["floating_share"] = (
-        counties_df["floating_share"].fillna(0.2).astype(float)
-    )
+    counties_df["floating_share"] = counties_df["floating_share"].fillna(0.2).astype(float)
     change = counties_df["city_pop_2020"] / counties_df["city_pop_2010"] - 1.0
     counties_df["city_change_2010_2020"] = change.astype(float).fillna(0.0)
     counties_df["trend"] = np.select(
