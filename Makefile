@@ -22,13 +22,13 @@ $(UV): requirements/tools.lock
 # Each venv is re-synced only when its lock file changes (a second run installs nothing).
 $(VENV)/.synced: requirements/airflow.lock $(UV)
 	[ -x $(VENV)/bin/python ] || $(UV) venv -q --python $(PYTHON) $(VENV)
-	VIRTUAL_ENV=$(VENV) $(UV) pip sync -q --require-hashes requirements/airflow.lock
+	VIRTUAL_ENV=$(VENV) $(UV) pip sync -q --require-hashes --compile-bytecode requirements/airflow.lock
 	echo "$(ROOT)/plugins" > $$($(VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/grassroots_plugins.pth
 	touch $@
 
 $(DBT_VENV)/.synced: requirements/dbt.lock $(UV)
 	[ -x $(DBT_VENV)/bin/python ] || $(UV) venv -q --python $(PYTHON) $(DBT_VENV)
-	VIRTUAL_ENV=$(DBT_VENV) $(UV) pip sync -q --require-hashes requirements/dbt.lock
+	VIRTUAL_ENV=$(DBT_VENV) $(UV) pip sync -q --require-hashes --compile-bytecode requirements/dbt.lock
 	touch $@
 
 venvs: $(VENV)/.synced $(DBT_VENV)/.synced ## create both virtualenvs from the lock files

@@ -18,4 +18,7 @@ export AIRFLOW__COSMOS__PROPAGATE_LOGS="${AIRFLOW__COSMOS__PROPAGATE_LOGS:-False
 export DO_NOT_TRACK=1 SCARF_ANALYTICS=false SCARF_NO_ANALYTICS=true GX_ANALYTICS_ENABLED=False
 export DBT_SEND_ANONYMOUS_USAGE_STATS=false
 export DBT_PROFILES_DIR="${DBT_PROFILES_DIR:-$_root/dbt_project}"
+# Bytecode caches matter here: without them every Airflow CLI call and task recompiles Airflow,
+# pandas and Great Expectations (seconds each time).
+unset PYTHONDONTWRITEBYTECODE
 unset _root

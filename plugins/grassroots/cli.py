@@ -50,6 +50,7 @@ def cmd_generate(ns: argparse.Namespace) -> int:
         months=ns.months,
         seed=ns.seed,
         scale=ns.scale,
+        layouts=ns.layout or None,
     )
     print(summary.format())
     return 0
@@ -158,6 +159,12 @@ def main(argv: list[str] | None = None) -> int:
         sp.add_argument("--months", type=int, default=DEMO_MONTHS)
         sp.add_argument("--seed", type=int, default=42)
     g.add_argument("--scale", type=float, default=1.0)
+    g.add_argument(
+        "--layout",
+        action="append",
+        metavar="FEED=LAYOUT",
+        help="deliver a feed in a supplier layout, e.g. staff_roster=county_xlsx or case_log=hotline_gbk",
+    )
     i = sub.add_parser("ingest", help="load pending deliveries without Airflow")
     i.add_argument("--feed")
     i.add_argument("--no-validate", action="store_true")
