@@ -1,7 +1,8 @@
 {#-
-    Aggregates of fct_cases shared by mart_workload (per unit) and mart_workload_county (per county),
-    so both levels use exactly the same definitions. Counts are over the cases *received* (reported)
-    in the month, in their latest state; `alias` is the fct_cases alias.
+    Aggregates of fct_cases shared by mart_workload (per unit) and the roll-ups mart_workload_county,
+    mart_workload_township and mart_workload_category, so every level uses exactly the same
+    definitions. Counts are over the cases *received* (reported) in the month, in their latest state;
+    `alias` is the fct_cases alias.
 -#}
 {% macro case_counts(alias='') -%}
 {%- set alias = (alias ~ '.') if alias else '' -%}
@@ -54,6 +55,57 @@
         {{ safe_divide(alias ~ 'cases_resident_initiated', alias ~ 'cases_received') }}
             as resident_initiated_share,
         {{ safe_divide(alias ~ 'cases_digital_channel', alias ~ 'cases_received') }} as digital_channel_share
+{%- endmacro %}
+
+{#- Names of the additive counts of case_counts, in its order. -#}
+{% macro case_count_names() -%}
+    {{ return([
+        'cases_received', 'cases_cancelled', 'cases_responded', 'cases_responded_within_sla', 'cases_closed',
+        'cases_closed_within_sla', 'cases_escalated', 'cases_resolved_locally', 'cases_rated',
+        'cases_satisfied', 'cases_repeat', 'cases_resident_initiated', 'cases_digital_channel'
+    ]) }}
+{%- endmacro %}
+
+{#- Names of the duration percentiles of case_counts that the roll-up marts publish (SLA clock). -#}
+{% macro case_hours_names() -%}
+    {{ return(['response_hours_median', 'response_hours_p90', 'closure_hours_median', 'closure_hours_p90']) }}
+{%- endmacro %}
+
+{#-
+    A select list of `names`, each taken from `alias` (if any) and kept under its own name:
+    `coalesce_to` replaces nulls (0 for the counts of a spine row without cases), `to_double` casts to
+    type_double(). Used by the roll-up marts to carry the case_counts columns through their CTEs.
+-#}
+{% macro column_list(names, alias='', coalesce_to=none, to_double=false) -%}
+{%- set prefix = (alias ~ '.') if alias else '' -%}
+{%- for name in names %}
+    {%- set expr = prefix ~ name -%}
+    {%- if coalesce_to is not none %}{% set expr = 'coalesce(' ~ expr ~ ', ' ~ coalesce_to ~ ')' %}{% endif -%}
+    {%- if to_double %}{% set expr = to_float(expr) %}{% endif %}
+        {{ expr }}{% if expr != name %} as {{ name }}{% endif %}{% if not loop.last %},{% endif %}
+{%- endfor %}
+{%- endmacro %}
+
+{#-
+    Totals over the unit rows of mart_workload (to be grouped by the roll-up's key): units on the spine,
+    units with cases, backlog, roster presence, staff FTE (null when no unit has a roster: unknown) and
+    resident population of the units with a known figure.
+-#}
+{% macro unit_workload_totals() -%}
+        count(*) as units_evaluated,
+        sum(case when cases_received > 0 then 1 else 0 end) as units_with_cases,
+        sum(backlog_month_end) as backlog_month_end,
+        max(case when has_roster then 1 else 0 end) = 1 as has_roster,
+        sum(staff_fte) as staff_fte,
+        sum(resident_population) as resident_population
+{%- endmacro %}
+
+{#- Load measures of a roll-up over its staff and residents (null when staff or residents unknown or 0). -#}
+{% macro staff_workload_measures() -%}
+        {{ safe_divide('cases_received', 'staff_fte') }} as cases_per_fte,
+        {{ safe_divide('cases_received * 10000', 'resident_population') }} as cases_per_10k_residents,
+        backlog_month_end,
+        {{ safe_divide('backlog_month_end', 'staff_fte') }} as backlog_per_fte
 {%- endmacro %}
 
 {#- Weighted mean score of one scorecard dimension (mart_scorecard): Σ weight × score / Σ weight over

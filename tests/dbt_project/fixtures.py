@@ -561,6 +561,57 @@ EXPECTED_WORKLOAD_COUNTY = {
     (COUNTY_B, JAN): (0, 0, 0, None, None, None, None, None, 0, None, None),
     (COUNTY_B, FEB): (1, 0, 0, 1.0, 0.0, None, 0.0, 0.0, 1, 0.0, None),
 }
+# (county_code, month, category) → label_en, received, cancelled, responded, responded within SLA,
+#   closed, closed within SLA, rated, satisfied, response_rate, responded_within_sla_rate,
+#   resolution_rate, closed_within_sla_rate, satisfaction_rate, response_hours_median,
+#   response_hours_p90, closure_hours_median, closure_hours_p90
+# Percentiles are continuous (linear interpolation at (n − 1) × p of the sorted values).
+# one row of hand-computed values per key, wrapped like a table
+# fmt: off
+EXPECTED_WORKLOAD_CATEGORY = {
+    # A Jan, neighbour_dispute (response 24 calendar h, resolution 10 working days = 80 working h):
+    # c1 c4 c5 c6; cancelled c4; responded c1 (30 h, late) c5 (1 h) c6 (0.5 h) → in time 2 of 3;
+    # closed c1 (8 h) c5 (132 h > 80, late) c6 (2 h) → in time 2 of 3; rated c1 (satisfied) c5
+    # (unsatisfied), c6 not_rated. response h [0.5, 1, 30]: median 1, p90 at 1.8 → 1 + 0.8·29 = 24.2;
+    # closure h [2, 8, 132]: median 8, p90 8 + 0.8·124 = 107.2.
+    (COUNTY_A, JAN, "neighbour_dispute"): (
+        "Neighbour dispute", 4, 1, 3, 2, 3, 2, 2, 1, 0.5, 2 / 3, 1.0, 2 / 3, 0.5, 1.0, 24.2, 8.0, 107.2
+    ),
+    # A Jan, utilities: c3 (1 h, closed in 15 working h ≤ 24, basically satisfied) and c7 (cancelled)
+    (COUNTY_A, JAN, "utilities"): (
+        "Utilities (water, power, gas, heating)", 2, 1, 1, 1, 1, 1, 1, 1, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,
+        15.0, 15.0
+    ),
+    # every seed category has a row for every county-month: no cases → counts 0, rates null
+    (COUNTY_A, FEB, "neighbour_dispute"): (
+        "Neighbour dispute", 0, 0, 0, 0, 0, 0, 0, 0, None, None, None, None, None, None, None, None, None
+    ),
+    (COUNTY_B, FEB, "neighbour_dispute"): (
+        "Neighbour dispute", 1, 0, 1, 1, 0, 0, 0, 0, 1.0, 1.0, 0.0, None, None, 0.0, 0.0, None, None
+    ),
+}
+# (township_code, month) → county_code, units_evaluated, has_roster, staff_fte, received, cancelled,
+#   closed, backlog, cases_per_fte, backlog_per_fte, cases_per_10k_residents, response_rate,
+#   responded_within_sla_rate, resolution_rate, closed_within_sla_rate, satisfaction_rate,
+#   response_hours_median, response_hours_p90, closure_hours_median, closure_hours_p90
+EXPECTED_WORKLOAD_TOWNSHIP = {
+    # TA Jan: units V1–V4 and the township office (5); staff 2 + 5 + 1 + 0 + 3 (office) = 11;
+    # residents 4000 + 2000 + 2000 = 8000 (V4 unknown). Cases c1 c3 c4 c6 c7 (V1) and c5 (V2): 6,
+    # cancelled c4 c7; responded c1 c3 c5 c6, in time c3 c5 c6 → 3/4; closed c1 c3 c5 c6, in time c1 c3
+    # c6 → 3/4; backlog c5 (closed in February) → 1. response h [0.5, 1, 1, 30]: median 1, p90 at 2.7
+    # → 1 + 0.7·29 = 21.3; closure h [2, 8, 15, 132]: median 11.5, p90 15 + 0.7·117 = 96.9.
+    (TA, JAN): (
+        COUNTY_A, 5, True, 11.0, 6, 2, 4, 1, 6 / 11, 1 / 11, 7.5, 0.5, 0.75, 1.0, 0.75, 2 / 3, 1.0, 21.3,
+        11.5, 96.9
+    ),
+    # TB Feb: V5 V6 (the office has no staff, so it is not a unit on the spine); c2 open, answered at
+    # once; no roster in February → staff and per-FTE measures null; residents 2000 → 5 per 10k.
+    (TB, FEB): (
+        COUNTY_B, 2, False, None, 1, 0, 0, 1, None, None, 5.0, 1.0, 1.0, 0.0, None, None, 0.0, 0.0, None,
+        None
+    ),
+}
+# fmt: on
 # fct_cases after both batches: case_id → (is_repeat, response_hours, closure_hours, responded in SLA,
 #   closed in SLA)
 EXPECTED_CASES = {

@@ -30,7 +30,9 @@ from fixtures import (
     EXPECTED_COUNTY,
     EXPECTED_UNITS,
     EXPECTED_WORKLOAD,
+    EXPECTED_WORKLOAD_CATEGORY,
     EXPECTED_WORKLOAD_COUNTY,
+    EXPECTED_WORKLOAD_TOWNSHIP,
     JAN,
     TA,
     V1,
@@ -69,6 +71,22 @@ WORKLOAD_COUNTY_SQL = """
            resolution_rate, satisfaction_rate, escalation_rate, repeat_rate, backlog_month_end,
            response_hours_median, closure_hours_median
     from marts.mart_workload_county
+"""
+WORKLOAD_CATEGORY_SQL = """
+    select county_code, month, category, category_label_en, cases_received, cases_cancelled,
+           cases_responded, cases_responded_within_sla, cases_closed, cases_closed_within_sla, cases_rated,
+           cases_satisfied, response_rate, responded_within_sla_rate, resolution_rate, closed_within_sla_rate,
+           satisfaction_rate, response_hours_median, response_hours_p90, closure_hours_median,
+           closure_hours_p90
+    from marts.mart_workload_category
+"""
+WORKLOAD_TOWNSHIP_SQL = """
+    select township_code, month, county_code, units_evaluated, has_roster, staff_fte, cases_received,
+           cases_cancelled, cases_closed, backlog_month_end, cases_per_fte, backlog_per_fte,
+           cases_per_10k_residents, response_rate, responded_within_sla_rate, resolution_rate,
+           closed_within_sla_rate, satisfaction_rate, response_hours_median, response_hours_p90,
+           closure_hours_median, closure_hours_p90
+    from marts.mart_workload_township
 """
 CASES_SQL = """
     select case_id, is_repeat, response_hours, closure_hours, is_responded_within_sla, is_closed_within_sla
@@ -252,6 +270,8 @@ def _close(actual, expected) -> bool:
         return actual is expected or (actual is None and expected is None)
     if isinstance(expected, bool):
         return bool(actual) is expected
+    if isinstance(expected, str):
+        return actual == expected
     return math.isclose(float(actual), float(expected), rel_tol=1e-9, abs_tol=1e-9)
 
 
@@ -437,6 +457,69 @@ def check_workload(query) -> None:
             "closure_hours_median",
         ),
     )
+    # per county, month and category: every seed category for every county-month (4 × 10 rows here),
+    # and the categories of a county-month add up to the county mart
+    rows = query(WORKLOAD_CATEGORY_SQL)
+    assert len({(r[0], _as_date(r[1]), r[2]) for r in rows}) == len(rows) == 40
+    _check_rows(
+        rows,
+        EXPECTED_WORKLOAD_CATEGORY,
+        (
+            "label_en",
+            "received",
+            "cancelled",
+            "responded",
+            "responded_within_sla",
+            "closed",
+            "closed_within_sla",
+            "rated",
+            "satisfied",
+            "response_rate",
+            "responded_within_sla_rate",
+            "resolution_rate",
+            "closed_within_sla_rate",
+            "satisfaction_rate",
+            "response_hours_median",
+            "response_hours_p90",
+            "closure_hours_median",
+            "closure_hours_p90",
+        ),
+        key_width=3,
+    )
+    by_county: dict = {}
+    for r in rows:
+        key = (r[0], _as_date(r[1]))
+        by_county[key] = by_county.get(key, 0) + r[4]
+    assert by_county == {key: exp[0] for key, exp in EXPECTED_WORKLOAD_COUNTY.items()}
+    # per township and month: one township per county in the fixtures, so they equal the counties
+    rows = query(WORKLOAD_TOWNSHIP_SQL)
+    assert len({(r[0], _as_date(r[1])) for r in rows}) == len(rows) == 4
+    _check_rows(
+        rows,
+        EXPECTED_WORKLOAD_TOWNSHIP,
+        (
+            "county_code",
+            "units_evaluated",
+            "has_roster",
+            "staff_fte",
+            "received",
+            "cancelled",
+            "closed",
+            "backlog",
+            "cases_per_fte",
+            "backlog_per_fte",
+            "cases_per_10k_residents",
+            "response_rate",
+            "responded_within_sla_rate",
+            "resolution_rate",
+            "closed_within_sla_rate",
+            "satisfaction_rate",
+            "response_hours_median",
+            "response_hours_p90",
+            "closure_hours_median",
+            "closure_hours_p90",
+        ),
+    )
     _check_rows(
         query(CASES_SQL),
         EXPECTED_CASES,
@@ -553,6 +636,8 @@ def test_dbt_parse_writes_manifest_offline(dbt_bin: str, tmp_path: Path) -> None
         "mart_staffing",
         "mart_workload",
         "mart_workload_county",
+        "mart_workload_category",
+        "mart_workload_township",
         "mart_reallocation_plan",
         "mart_scorecard",
         "holiday_calendar",

@@ -314,6 +314,8 @@ def test_missing_optional_marts(demo_warehouse, tmp_path):
     for t in (
         "mart_workload",
         "mart_workload_county",
+        "mart_workload_category",
+        "mart_workload_township",
         "mart_scorecard",
         "mart_scorecard_indicators",
         "mart_reallocation_plan",

@@ -124,6 +124,77 @@
         or county.backlog_month_end <> units.backlog_month_end
 {% endtest %}
 
+{#- The categories of a county-month sum to mart_workload_county (additive counts), and both marts
+    have the same county-months: no case lost or doubled by the split by category. -#}
+{% test mart_workload_category_reconciles(model) %}
+    with categories as (
+        select
+            county_code, month,
+            sum(cases_received) as cases_received,
+            sum(cases_cancelled) as cases_cancelled,
+            sum(cases_responded_within_sla) as cases_responded_within_sla,
+            sum(cases_closed) as cases_closed,
+            sum(cases_closed_within_sla) as cases_closed_within_sla,
+            sum(cases_satisfied) as cases_satisfied
+        from {{ model }}
+        group by county_code, month
+    )
+    select
+        coalesce(county.county_code, categories.county_code) as county_code,
+        coalesce(county.month, categories.month) as month,
+        county.cases_received as county_cases,
+        categories.cases_received as category_cases
+    from {{ ref('mart_workload_county') }} as county
+    full outer join categories
+        on county.county_code = categories.county_code and county.month = categories.month
+    where
+        county.county_code is null
+        or categories.county_code is null
+        or county.cases_received <> categories.cases_received
+        or county.cases_cancelled <> categories.cases_cancelled
+        or county.cases_responded_within_sla <> categories.cases_responded_within_sla
+        or county.cases_closed <> categories.cases_closed
+        or county.cases_closed_within_sla <> categories.cases_closed_within_sla
+        or county.cases_satisfied <> categories.cases_satisfied
+{% endtest %}
+
+{#- The townships of a county-month sum to mart_workload_county: additive counts, backlog, units and
+    staff FTE (null = no roster on both sides), and both marts have the same county-months. -#}
+{% test mart_workload_township_reconciles(model) %}
+    with townships as (
+        select
+            county_code, month,
+            sum(cases_received) as cases_received,
+            sum(cases_closed) as cases_closed,
+            sum(cases_responded_within_sla) as cases_responded_within_sla,
+            sum(cases_satisfied) as cases_satisfied,
+            sum(backlog_month_end) as backlog_month_end,
+            sum(units_evaluated) as units_evaluated,
+            sum(staff_fte) as staff_fte
+        from {{ model }}
+        group by county_code, month
+    )
+    select
+        coalesce(county.county_code, townships.county_code) as county_code,
+        coalesce(county.month, townships.month) as month,
+        county.cases_received as county_cases,
+        townships.cases_received as township_cases
+    from {{ ref('mart_workload_county') }} as county
+    full outer join townships
+        on county.county_code = townships.county_code and county.month = townships.month
+    where
+        county.county_code is null
+        or townships.county_code is null
+        or county.cases_received <> townships.cases_received
+        or county.cases_closed <> townships.cases_closed
+        or county.cases_responded_within_sla <> townships.cases_responded_within_sla
+        or county.cases_satisfied <> townships.cases_satisfied
+        or county.backlog_month_end <> townships.backlog_month_end
+        or county.units_evaluated <> townships.units_evaluated
+        or (county.staff_fte is null) <> (townships.staff_fte is null)
+        or abs(county.staff_fte - townships.staff_fte) > 1e-6
+{% endtest %}
+
 {#- Applying the moves brings every unit to its target, and targets keep each county's total:
     Σ target_delta = 0 per county-month, and staff − out + in = target for every unit. -#}
 {% test mart_reallocation_plan_moves_reach_targets(model) %}
