@@ -235,6 +235,26 @@ def postprocess(site: Path) -> int:
     return pages
 
 
+# Data Docs show the latest validations of each suite; the full history stays in
+# audit.validation_results. Without a bound, every build re-renders every result ever stored.
+KEEP_PER_SUITE = int(os.environ.get("GRASSROOTS_DATA_DOCS_KEEP", "40"))
+
+
+def prune_results(context, keep: int = KEEP_PER_SUITE) -> int:
+    """Remove all but the newest `keep` stored validation results of each suite; returns how many."""
+    store = context.variables.stores["validation_results_store"]["store_backend"]["base_directory"]
+    removed = 0
+    for suite_dir in (p for p in Path(store).iterdir() if p.is_dir()):
+        results = sorted(suite_dir.rglob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in results[keep:]:
+            old.unlink()
+            removed += 1
+        for d in sorted((d for d in suite_dir.rglob("*") if d.is_dir()), key=lambda d: -len(d.parts)):
+            if not any(d.iterdir()):
+                d.rmdir()
+    return removed
+
+
 def build(run_id: str | None = None, *, context=None, reports_dir: Path | None = None) -> Path:
     """Build the Data Docs site (every stored validation, every suite) into
     ``<reports>/data_docs/`` and return its ``index.html``.
@@ -249,8 +269,10 @@ def build(run_id: str | None = None, *, context=None, reports_dir: Path | None =
     context = context if context is not None else get_context()
     with _locked(reports / f".{SITE_DIR_NAME}.lock"):
         register_suites(context)
-        context.build_data_docs()
+        prune_results(context)
         built = gx_site_dir(context)
+        shutil.rmtree(built, ignore_errors=True)  # pages of pruned results must go too
+        context.build_data_docs()
         # Leftovers of a build that died (we hold the lock: nobody else is building).
         for stale in reports.glob(f".{SITE_DIR_NAME}.*-*"):
             shutil.rmtree(stale, ignore_errors=True)

@@ -24,8 +24,8 @@ Great Expectations suite `{feed}` (a failed *critical* expectation blocks the fi
 personal identifiers, writes Parquet under `raw/{feed}/delivery_date=…/` and publishes it to
 `raw.{feed}` in one transaction, recording `audit.load_log` (rows_in = loaded + quarantined).
 
-Great Expectations Data Docs are rebuilt into `reports/data_docs/` at the end of every run (also
-when a file was blocked). A duplicate file (same sha256) is skipped and audited; a rejected or
+Great Expectations Data Docs are rebuilt into `reports/data_docs/` at once when a file was
+refused (otherwise by the warehouse run that follows). A duplicate file (same sha256) is skipped and audited; a rejected or
 blocked file fails the run
 without retries after the other files are loaded. Publishing emits the asset `{asset}`.
 """
@@ -73,13 +73,16 @@ def build_ingest_dag(feed: str):
             from grassroots.ingest import ingest_pending
 
             until = context["data_interval_end"].date() if context.get("data_interval_end") else None
+            results = None
             try:
                 results = ingest_pending(feed, run_id=context["run_id"], until=until)
             finally:
-                # Auditors need the Data Docs most when a delivery was blocked: build them regardless.
-                from grassroots import data_docs
+                # Auditors need the Data Docs at once when a delivery was refused (or the run broke);
+                # otherwise the warehouse run that follows rebuilds them with these results.
+                if results is None or any(r.status in ("rejected", "blocked") for r in results):
+                    from grassroots import data_docs
 
-                data_docs.build(context["run_id"])
+                    data_docs.build(context["run_id"])
             summary = {
                 s: sum(1 for r in results if r.status == s)
                 for s in ("loaded", "already_loaded", "duplicate", "rejected", "blocked")

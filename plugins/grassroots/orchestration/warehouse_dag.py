@@ -111,10 +111,19 @@ def build_warehouse_dag():
             import tempfile
 
             from grassroots.config import settings
-            from grassroots.orchestration.dbt_config import DBT_EXECUTABLE, DBT_PROJECT_DIR, DBT_TARGET
+            from grassroots.orchestration.dbt_config import (
+                DBT_EXECUTABLE,
+                DBT_PROJECT_DIR,
+                DBT_TARGET,
+                build_operator_kwargs,
+            )
 
             out = settings().reports_dir / "dbt_docs"
             with tempfile.TemporaryDirectory() as tmp:
+                # Reuse the dbt stages' partial-parse state instead of parsing the project again.
+                cached = build_operator_kwargs()["cache_dir"] / "target" / "partial_parse.msgpack"
+                if cached.exists():
+                    shutil.copy2(cached, f"{tmp}/partial_parse.msgpack")
                 subprocess.run(
                     [
                         str(DBT_EXECUTABLE),
