@@ -191,7 +191,7 @@ def connect(
                     f"warehouse {path} is locked by another writer and stayed locked for "
                     f"{lock_timeout_s:.0f}s; nothing was changed: {exc}"
                 ) from exc
-            time.sleep(1.0)
+            time.sleep(0.2)
     try:
         yield con
     finally:
