@@ -39,9 +39,7 @@ def check_digit(first17: str) -> str:
 def birth_date(id_number: str) -> _dt.date | None:
     """The birth date encoded in an 18-character number, or None if it is not a real date."""
     try:
-        return _dt.date(
-            int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14])
-        )
+        return _dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
     except ValueError:
         return None
 
@@ -64,14 +62,8 @@ def check_digits(first17: np.ndarray) -> np.ndarray:
     prefixes = np.asarray(first17, dtype="U17")
     if prefixes.size == 0:
         return np.asarray([], dtype="U1")
-    codes = prefixes.astype("S17").view(np.uint8).reshape(-1, 17).astype(
-        np.int64
-    ) - ord("0")
-    if (
-        (codes < 0).any()
-        or (codes > 9).any()
-        or (np.char.str_len(prefixes) != 17).any()
-    ):
+    codes = prefixes.astype("S17").view(np.uint8).reshape(-1, 17).astype(np.int64) - ord("0")
+    if (codes < 0).any() or (codes > 9).any() or (np.char.str_len(prefixes) != 17).any():
         raise ValueError("every prefix must be exactly 17 ASCII digits")
     total = codes @ np.asarray(WEIGHTS, dtype=np.int64)
     return np.asarray(list(CHECK_CHARS), dtype="U1")[total % 11]
@@ -91,13 +83,8 @@ def id_check_sql(column: str) -> str:
     """
     c = column
     digit = "coalesce(try_cast(substr({c}, {i}, 1) AS INTEGER), 0)"
-    weighted = " + ".join(
-        f"{w} * " + digit.format(c=c, i=i) for i, w in enumerate(WEIGHTS, start=1)
-    )
-    born = (
-        f"try_cast(substr({c}, 7, 4) || '-' || substr({c}, 11, 2) || '-' || substr({c}, 13, 2)"
-        " AS DATE)"
-    )
+    weighted = " + ".join(f"{w} * " + digit.format(c=c, i=i) for i, w in enumerate(WEIGHTS, start=1))
+    born = f"try_cast(substr({c}, 7, 4) || '-' || substr({c}, 11, 2) || '-' || substr({c}, 13, 2) AS DATE)"
     return (
         "coalesce(("
         f"length({c}) = 18"

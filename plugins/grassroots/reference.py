@@ -59,9 +59,7 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def load_reference_tables(
-    con: duckdb.DuckDBPyConnection, schema: str = "raw"
-) -> dict[str, int]:
+def load_reference_tables(con: duckdb.DuckDBPyConnection, schema: str = "raw") -> dict[str, int]:
     """Create or replace ``<schema>.ref_divisions``, ``ref_census_county``, ``ref_census_city``.
 
     Idempotent: each run replaces the tables with the Parquet contents. Returns rows per table.
@@ -74,17 +72,12 @@ def load_reference_tables(
         if not path.exists():
             raise FileNotFoundError(f"reference file missing: {path}")
         target = f"{_ident(schema)}.{_ident(table)}"
-        con.execute(
-            f"CREATE OR REPLACE TABLE {target} AS "
-            f"SELECT * FROM read_parquet({_sql_literal(path)})"
-        )
+        con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM read_parquet({_sql_literal(path)})")
         counts[table] = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
     return counts
 
 
-def divisions_relation(
-    con: duckdb.DuckDBPyConnection, where: str | None = None
-) -> duckdb.DuckDBPyRelation:
+def divisions_relation(con: duckdb.DuckDBPyConnection, where: str | None = None) -> duckdb.DuckDBPyRelation:
     """The divisions Parquet as a DuckDB relation, optionally filtered by a SQL predicate."""
     sql = f"SELECT * FROM read_parquet({_sql_literal(divisions_path())})"
     if where:

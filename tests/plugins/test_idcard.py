@@ -8,6 +8,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
+
 from grassroots.idcard import (
     check_digit,
     check_digits,
@@ -75,9 +76,7 @@ def test_check_digit_rejects_non_digits() -> None:
 
 def test_numpy_form_matches_scalar() -> None:
     rng = np.random.default_rng(1)
-    prefixes = np.char.zfill(
-        rng.integers(0, 10**17, 2000, dtype=np.int64).astype("U17"), 17
-    )
+    prefixes = np.char.zfill(rng.integers(0, 10**17, 2000, dtype=np.int64).astype("U17"), 17)
     expected = [check_digit(p) for p in prefixes]
     assert list(check_digits(prefixes)) == expected
     full = with_check_digits(prefixes[:3])
@@ -97,17 +96,13 @@ def _sample(n: int = 3000) -> list[str | None]:
         if kind == 0:
             out.append(good)
         elif kind == 1:
-            out.append(
-                prefix + "0123456789X"[int(rng.integers(0, 11))]
-            )  # random check char
+            out.append(prefix + "0123456789X"[int(rng.integers(0, 11))])  # random check char
         elif kind == 2:
             out.append(good[:10] + "1332" + good[14:])  # impossible date
         elif kind == 3:
             out.append(good[:-1])  # truncated
         elif kind == 4:
-            out.append(
-                good.lower() if good.endswith("X") else good[:5] + "a" + good[6:]
-            )
+            out.append(good.lower() if good.endswith("X") else good[:5] + "a" + good[6:])
         else:
             out.append(None if i % 12 == 5 else good + " ")
     out += [STANDARD_EXAMPLE, _first_prefix_with("X") + "X", "", "X" * 18]
@@ -117,9 +112,7 @@ def _sample(n: int = 3000) -> list[str | None]:
 def test_sql_expression_agrees_with_python() -> None:
     values = _sample()
     con = duckdb.connect()
-    t = pa.table(
-        {"i": list(range(len(values))), "id_number": pa.array(values, pa.string())}
-    )
+    t = pa.table({"i": list(range(len(values))), "id_number": pa.array(values, pa.string())})
     con.register("t", t)
     got = dict(con.execute(f"SELECT i, {id_check_sql('id_number')} FROM t").fetchall())
     expected = {i: is_valid_id_number(v) for i, v in enumerate(values)}

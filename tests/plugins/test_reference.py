@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+
 from grassroots import reference
 
 
@@ -15,9 +16,7 @@ def con() -> duckdb.DuckDBPyConnection:
 
 
 def _div(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
-    return con.execute(
-        sql.replace("DIV", f"read_parquet('{reference.divisions_path()}')")
-    ).fetchall()
+    return con.execute(sql.replace("DIV", f"read_parquet('{reference.divisions_path()}')")).fetchall()
 
 
 def test_files_present_and_small() -> None:
@@ -62,9 +61,7 @@ def test_codes_are_12_digits_and_consistent(con: duckdb.DuckDBPyConnection) -> N
     )
     assert bad == [(0,)]
     # (unit_code, level) is the key; every non-province row has its parent one level up.
-    assert _div(
-        con, "SELECT count(*) - count(DISTINCT (unit_code, level)) FROM DIV"
-    ) == [(0,)]
+    assert _div(con, "SELECT count(*) - count(DISTINCT (unit_code, level)) FROM DIV") == [(0,)]
     orphans = _div(
         con,
         """
@@ -93,9 +90,7 @@ def test_codes_are_12_digits_and_consistent(con: duckdb.DuckDBPyConnection) -> N
         ("231224400500", "village", ("新青山林场生活区", "231224400000", None)),
     ],
 )
-def test_known_units(
-    con: duckdb.DuckDBPyConnection, unit_code: str, level: str, expected: tuple
-) -> None:
+def test_known_units(con: duckdb.DuckDBPyConnection, unit_code: str, level: str, expected: tuple) -> None:
     rows = _div(
         con,
         f"SELECT name, parent_code, urban_rural FROM DIV "

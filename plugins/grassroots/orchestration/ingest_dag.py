@@ -25,8 +25,8 @@ personal identifiers, writes Parquet under `raw/{feed}/delivery_date=…/` and p
 `raw.{feed}` in one transaction, recording `audit.load_log` (rows_in = loaded + quarantined).
 
 Great Expectations Data Docs are rebuilt into `reports/data_docs/` at once when a file was
-refused (otherwise by the warehouse run that follows). A duplicate file (same sha256) is skipped and audited; a rejected or
-blocked file fails the run
+refused (otherwise by the warehouse run that follows). A duplicate file (same sha256) is skipped
+and audited; a rejected or blocked file fails the run
 without retries after the other files are loaded. Publishing emits the asset `{asset}`.
 """
 
