@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -18,6 +19,7 @@ from grassroots.generate import generate
 from grassroots.idcard import check_digit
 
 pytestmark = [pytest.mark.slow]
+RUN_STARTED: list[datetime] = []  # when this module's pipeline run began (the Airflow DB is shared)
 
 ROOT = Path(__file__).resolve().parents[2]
 # 东营港经济开发区 (370572): the only real 2023 county with exactly two village-level units.
@@ -89,6 +91,7 @@ def _dags_test(dag_id: str, env: dict[str, str]) -> None:
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    RUN_STARTED.append(datetime.now(UTC))
     data = tmp_path_factory.mktemp("e2e") / "data"
     landing = data / "landing"
     generate(landing, counties=["350206"], start="2024-01", months=1, seed=7, scale=0.02)
@@ -156,3 +159,23 @@ def test_no_personal_data_in_clear_outside_the_landing_zone(pipeline: Path) -> N
         if path.is_file() and "landing" not in path.relative_to(data).parts:
             blob = path.read_bytes()
             assert not any(n in blob for n in needles), path
+
+
+def test_each_published_delivery_emits_an_asset_event(pipeline: Path) -> None:
+    """The warehouse DAG is scheduled on these events: one per published file, with its lineage."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    wanted = f"staff_roster/{MONTH_END}/staff_roster_370572_202401.csv"
+    with create_session() as session:
+        extras = session.scalars(
+            select(AssetEvent.extra)
+            .join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+            .where(AssetModel.name == "grassroots_raw_staff_roster", AssetEvent.timestamp >= RUN_STARTED[0])
+        ).all()
+    mine = [e for e in extras if e.get("source_file") == wanted]
+    con = duckdb.connect(str(pipeline), read_only=True)
+    load_id = con.execute("SELECT load_id FROM audit.load_log WHERE source_file = ?", [wanted]).fetchone()[0]
+    con.close()
+    assert [(e["load_id"], e["rows_loaded"], e["rows_quarantined"]) for e in mine] == [(load_id, 4, 0)]

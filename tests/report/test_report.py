@@ -188,6 +188,21 @@ def test_workload_charts_equal_the_marts(demo_warehouse, warehouse_con):
             COUNTY,
         )
     )
+    towns = chart_rows(
+        county[f"county-{COUNTY}-township-rates"],
+        ["township_code", "response_rate", "resolution_rate", "satisfaction_rate"],
+    )
+    # ranked: same rows and same order as the township mart sorted by the three rates
+    assert towns == rows_of(
+        con,
+        "select township_code, response_rate, resolution_rate, satisfaction_rate "
+        "from marts.mart_workload_township where month = ?::date and county_code = ? and cases_received > 0 "
+        "order by response_rate desc nulls last, resolution_rate desc nulls last, "
+        "satisfaction_rate desc nulls last, township_code",
+        month,
+        COUNTY,
+    )
+    assert len(towns) >= 2
     backlog = chart_rows(county[f"county-{COUNTY}-backlog"], ["month", "backlog_month_end"])
     assert backlog == rows_of(
         con,

@@ -7,7 +7,7 @@ import logging
 import os
 from datetime import timedelta
 
-from airflow.sdk import Asset
+from airflow.sdk import Asset, AssetAlias
 
 log = logging.getLogger("grassroots.alerts")
 
@@ -20,6 +20,11 @@ TIMEZONE = "Asia/Shanghai"
 def feed_asset(feed: str) -> Asset:
     """Published raw data of a feed; the warehouse DAG is scheduled on these."""
     return Asset(name=f"grassroots_raw_{feed}", uri=f"grassroots://warehouse/raw/{feed}", group="grassroots")
+
+
+def feed_deliveries_alias(feed: str) -> AssetAlias:
+    """The ingest task's outlet: one event on `feed_asset(feed)` per published delivery file."""
+    return AssetAlias(name=f"grassroots_raw_{feed}_deliveries", group="grassroots")
 
 
 MARTS_ASSET = Asset(name="grassroots_marts", uri="grassroots://warehouse/marts", group="grassroots")

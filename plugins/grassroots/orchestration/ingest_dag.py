@@ -5,7 +5,13 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import dag, task
 
-from grassroots.orchestration.common import TIMEZONE, WAREHOUSE_POOL, default_args, feed_asset
+from grassroots.orchestration.common import (
+    TIMEZONE,
+    WAREHOUSE_POOL,
+    default_args,
+    feed_asset,
+    feed_deliveries_alias,
+)
 
 SCHEDULES = {
     "staff_roster": "0 1 1 * *",  # monthly snapshots arrive by the 1st
@@ -27,7 +33,8 @@ personal identifiers, writes Parquet under `raw/{feed}/delivery_date=…/` and p
 Great Expectations Data Docs are rebuilt into `reports/data_docs/` at once when a file was
 refused (otherwise by the warehouse run that follows). A duplicate file (same sha256) is skipped
 and audited; a rejected or blocked file fails the run
-without retries after the other files are loaded. Publishing emits the asset `{asset}`.
+without retries after the other files are loaded. Each published file emits an event on the asset
+`{asset}` (through the alias `{alias}`), with its file, load id and row counts.
 """
 
 
@@ -36,6 +43,7 @@ def build_ingest_dag(feed: str):
 
     spec = get_feed(feed)
     asset = feed_asset(feed)
+    alias = feed_deliveries_alias(feed)
 
     @dag(
         dag_id=f"ingest_{feed}",
@@ -45,7 +53,7 @@ def build_ingest_dag(feed: str):
         max_active_runs=1,
         default_args=default_args(),
         tags=["grassroots", "ingest", feed],
-        doc_md=DOC.format(feed=feed, title=spec.title_zh, asset=asset.uri),
+        doc_md=DOC.format(feed=feed, title=spec.title_zh, asset=asset.uri, alias=alias.name),
     )
     def ingest_dag():
         @task.sensor(
@@ -66,7 +74,7 @@ def build_ingest_dag(feed: str):
             found = find_deliveries(settings().landing_dir, feed, until=until)
             return PokeReturnValue(is_done=bool(found), xcom_value=len(found))
 
-        @task(task_id="load_deliveries", outlets=[asset], pool=WAREHOUSE_POOL)
+        @task(task_id="load_deliveries", outlets=[alias], pool=WAREHOUSE_POOL)
         def load_deliveries(**context):
             from airflow.sdk.exceptions import AirflowFailException
 
@@ -87,10 +95,19 @@ def build_ingest_dag(feed: str):
                 s: sum(1 for r in results if r.status == s)
                 for s in ("loaded", "already_loaded", "duplicate", "rejected", "blocked")
             }
-            context["outlet_events"][asset].extra = {
-                "loaded_files": summary["loaded"],
-                "rows_loaded": sum(r.rows_loaded for r in results if r.status == "loaded"),
-            }
+            # One asset event per published delivery (none when nothing new was published).
+            for r in results:
+                if r.status == "loaded":
+                    context["outlet_events"][alias].add(
+                        asset,
+                        extra={
+                            "source_file": r.source_file,
+                            "delivery_date": r.delivery_date,
+                            "load_id": r.load_id,
+                            "rows_loaded": r.rows_loaded,
+                            "rows_quarantined": r.rows_quarantined,
+                        },
+                    )
             failed = [r for r in results if r.status in ("rejected", "blocked")]
             if failed:
                 # Bad data does not get better by retrying: fail without retries.

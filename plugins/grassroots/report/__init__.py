@@ -568,6 +568,34 @@ class _Builder:
                 "mart_staffing_mismatch_county.staff_per_10k_residents). 左上角 = 人少事多.",
             )
         )
+        if self.m.has(q.TOWNSHIP_RATES_TABLE):
+            towns = self.m.try_query(f"{pre}-township-rates", q.TOWNSHIP_RATES_SQL, **p)
+            if towns.error:
+                sec.blocks.append(Text(f"<h3>三率 by township</h3><p>{_esc(_failed(towns))}</p>"))
+            else:
+                sec.blocks.append(
+                    Chart(
+                        f"{pre}-township-rates",
+                        "三率乡镇街道排名 The three rates, townships ranked",
+                        svg.dot_rows(
+                            f"{pre}-township-rates",
+                            towns.records,
+                            key="township_code",
+                            label="township_name",
+                            series=[
+                                svg.Series("response_rate", "响应率 response", svg.PALETTE[0]),
+                                svg.Series("resolution_rate", "解决率 resolution", svg.PALETTE[2]),
+                                svg.Series(
+                                    "satisfaction_rate", "满意率 satisfaction", svg.PALETTE[3], "ring"
+                                ),
+                            ],
+                            title="三率 by township (mart_workload_township)",
+                            xlabel="比率 Rate",
+                        ),
+                        towns,
+                        note="按响应率排名 Ranked by response rate, then resolution and satisfaction.",
+                    )
+                )
         rates = self.m.query(f"{pre}-rates", q.RATES_SQL, **p)
         sec.blocks.append(
             Chart(

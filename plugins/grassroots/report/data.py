@@ -365,6 +365,22 @@ LEFT JOIN marts.mart_staffing_mismatch_county AS mc
 WHERE wc.month = $month AND wc.county_code = $county
 """
 
+# Chart: the three rates of 接诉即办 per township of the county, ranked (mart_workload_township).
+TOWNSHIP_RATES_TABLE = "mart_workload_township"
+TOWNSHIP_RATES_SQL = """
+SELECT
+    t.township_code,
+    t.township_name,
+    t.cases_received,
+    t.response_rate,
+    t.resolution_rate,
+    t.satisfaction_rate
+FROM marts.mart_workload_township AS t
+WHERE t.month = $month AND t.county_code = $county AND t.cases_received > 0
+ORDER BY t.response_rate DESC NULLS LAST, t.resolution_rate DESC NULLS LAST,
+    t.satisfaction_rate DESC NULLS LAST, t.township_code
+"""
+
 # Chart: the three rates of 接诉即办 per unit, units grouped by township, ranked within it.
 RATES_SQL = """
 SELECT
