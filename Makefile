@@ -62,7 +62,7 @@ lint: venvs ## ruff and sqlfluff
 	$(VENV)/bin/ruff format --check plugins dags tests bench expectations include
 	$(ENV) cd dbt_project && $(DBT_VENV)/bin/sqlfluff lint models
 
-airflow: setup ## run Airflow locally (UI on http://localhost:8080, user admin / password admin)
+airflow: setup ## run Airflow locally (UI on http://localhost:8080; admin password in .airflow/simple_auth_manager_passwords.json.generated)
 	$(ENV) $(VENV)/bin/airflow standalone
 
 lock: $(UV) ## re-resolve the pinned lock files from requirements/*.in
