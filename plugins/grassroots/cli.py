@@ -146,6 +146,9 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     end_month = month + ns.months
     run_date = dt.date(year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1)
     print(f"Running the pipeline through Airflow (airflow dags test …, logical date {run_date}):")
+    # Register every DAG in the metadata database first: two `dags test` processes starting on a
+    # fresh database would both try to insert the DAG rows.
+    _airflow("dags", "reserialize")
     snapshot_feeds = [f"ingest_{feed}" for feed in FEEDS if feed != "case_log"]
     _run_dags([["ingest_case_log"], snapshot_feeds], run_date.isoformat())
     _run_dags([["grassroots_warehouse"]], run_date.isoformat())
