@@ -2,11 +2,12 @@
 
 Run by hand, once, when the reference vintage changes:
 
-    .venv/bin/python include/reference/convert.py [SOURCE_DIR]
+    .venv/bin/python include/reference/convert.py SOURCE_DIR
 
-SOURCE_DIR defaults to ``../shared/data/reference`` relative to the repository root. Nothing in the
-pipeline runs this script or reads the source folder at run time: the product only reads the Parquet
-files written here (see ``grassroots.reference``), so a fresh clone works without ``../shared``.
+SOURCE_DIR is the folder holding ``admin_divisions_2023/`` and ``census_2020/`` (see PROVENANCE.md
+for where they come from); it must be given. Nothing in the pipeline runs this script or reads the
+source folder at run time: the product only reads the Parquet files written here (see
+``grassroots.reference``), so a fresh clone needs nothing outside the repository.
 
 Outputs (zstd-compressed Parquet, written with DuckDB):
 
@@ -26,7 +27,6 @@ from pathlib import Path
 import duckdb
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_SOURCE = HERE.parents[2] / "shared" / "data" / "reference"
 
 # Village-level name endings. Urban communities first: "社区居委会" ends in "居委会" and is urban.
 URBAN_SUFFIXES = ("社区", "居委会", "居民委员会", "居民委会", "社区居委")
@@ -161,4 +161,6 @@ def _write(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
 
 
 if __name__ == "__main__":
-    convert(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SOURCE)
+    if len(sys.argv) != 2:
+        sys.exit("usage: convert.py SOURCE_DIR  (the folder with admin_divisions_2023/ and census_2020/)")
+    convert(Path(sys.argv[1]))
