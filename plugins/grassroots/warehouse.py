@@ -79,6 +79,14 @@ CREATE TABLE IF NOT EXISTS audit.dbt_test_results (
     generated_at TIMESTAMP,           -- when dbt wrote run_results.json (UTC)
     loaded_at TIMESTAMP
 );
+-- Warnings of each warehouse run (grassroots.orchestration.findings), one row per run.
+CREATE TABLE IF NOT EXISTS audit.run_findings (
+    run_id VARCHAR NOT NULL,
+    dag_id VARCHAR,
+    generated_at TIMESTAMP NOT NULL,
+    findings INTEGER NOT NULL,
+    detail VARCHAR                    -- JSON: dbt_tests, marts_expectations, deliveries
+);
 -- Per feed and delivery date: what was delivered, loaded, quarantined or refused, and why. Each
 -- delivered file counts once, in its latest state (a corrected file replaces a refused one).
 CREATE OR REPLACE VIEW audit.delivery_status AS

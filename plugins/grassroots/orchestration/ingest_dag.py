@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pendulum
 from airflow.sdk import dag, task
 
@@ -19,6 +21,14 @@ SCHEDULES = {
     "resident_population": "0 1 1 */3 *",
     "case_log": "30 0 * * *",  # yesterday's cases, every night
 }
+
+
+
+def ingest_schedule(feed: str) -> str | None:
+    """The feed's cron, overridable with GRASSROOTS_INGEST_CRON_<FEED> (`none`: triggered runs only)."""
+    value = os.environ.get(f"GRASSROOTS_INGEST_CRON_{feed.upper()}", SCHEDULES[feed]).strip()
+    return None if value.lower() in ("", "none") else value
+
 
 DOC = """
 ### Ingest `{feed}` ({title})
@@ -47,7 +57,7 @@ def build_ingest_dag(feed: str):
 
     @dag(
         dag_id=f"ingest_{feed}",
-        schedule=SCHEDULES[feed],
+        schedule=ingest_schedule(feed),
         start_date=pendulum.datetime(2024, 1, 1, tz=TIMEZONE),
         catchup=False,
         max_active_runs=1,

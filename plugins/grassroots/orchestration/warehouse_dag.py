@@ -14,9 +14,12 @@ DOC = """
 ### Build the evaluation warehouse
 
 Runs when every feed has published since the last run (Airflow assets emitted by the `ingest_*`
-DAGs) and also nightly at `GRASSROOTS_WAREHOUSE_CRON` (default `0 3 * * *`, Asia/Shanghai).
+DAGs) and also nightly at `GRASSROOTS_WAREHOUSE_CRON` (default `0 3 * * *`, Asia/Shanghai; `none`
+runs on the assets only).
 
 1. `load_reference`: the 2023 division codes and the 2020 census into `raw.ref_*` (idempotent).
+   `mirror_raw`: with `GRASSROOTS_DBT_TARGET=postgres`, `raw.*` is mirrored into the PostgreSQL
+   warehouse (new loads copied, withdrawn loads deleted, one transaction); a no-op on DuckDB.
 2. `dbt_staging` ► `dbt_marts` ► `dbt_evaluation`: `dbt build` (models and their tests) of the
    seeds and staging models, of the unit-month marts, and of the evaluation built on them
    (reallocation plan, scorecard), through Cosmos. A failing test stops the stages after it; every
@@ -27,6 +30,10 @@ DAGs) and also nightly at `GRASSROOTS_WAREHOUSE_CRON` (default `0 3 * * *`, Asia
    into `reports/evaluation/<YYYY-MM>/` and `reports/evaluation/latest/`.
 5. `dbt_docs`: `dbt docs generate --static` into `reports/dbt_docs/index.html`.
 6. `publish_marts`: emits the marts asset.
+7. `report_findings`: the warnings of this run (dbt tests with severity warn that found rows,
+   Great Expectations warnings of the marts suite and of the deliveries loaded since the last
+   run) as the task's return value (XCom `return_value`, shown in the UI) and one
+   `run_findings` alert on the configured channels (log, webhook, e-mail).
 
 Writes to the DuckDB warehouse take the one-slot pool `duckdb_warehouse`, and at most one run is
 active at a time. Marts land in schema `marts` (e.g. `marts.mart_staffing_mismatch`).
@@ -38,11 +45,15 @@ def build_warehouse_dag():
 
     from grassroots.orchestration.dbt_config import LAYERS, build_operator_kwargs
 
-    schedule = AssetOrTimeSchedule(
-        timetable=CronTriggerTimetable(
-            os.environ.get("GRASSROOTS_WAREHOUSE_CRON", "0 3 * * *"), timezone=TIMEZONE
-        ),
-        assets=AssetAll(*(feed_asset(f) for f in FEEDS)),
+    feeds_published = AssetAll(*(feed_asset(f) for f in FEEDS))
+    cron = os.environ.get("GRASSROOTS_WAREHOUSE_CRON", "0 3 * * *").strip()
+    # `none`: on the assets only (no nightly run).
+    schedule = (
+        feeds_published
+        if cron.lower() in ("", "none")
+        else AssetOrTimeSchedule(
+            timetable=CronTriggerTimetable(cron, timezone=TIMEZONE), assets=feeds_published
+        )
     )
 
     @dag(
@@ -64,6 +75,18 @@ def build_warehouse_dag():
             with connect() as con:
                 ensure_schemas(con)
                 return load_reference_tables(con, schema="raw")
+
+        @task(task_id="mirror_raw")
+        def mirror_raw():
+            """On the PostgreSQL target: bring raw.* into PostgreSQL (by load id, one transaction)."""
+            from grassroots.pg_warehouse import describe, mirror_raw, warehouse_target
+            from grassroots.warehouse import connect
+
+            if warehouse_target() != "postgres":
+                return {"target": warehouse_target(), "mirrored": {}}
+            # A read-write handle (under the pool): DuckDB attaches PostgreSQL read-only otherwise.
+            with connect() as con:
+                return {"target": describe(), "mirrored": mirror_raw(con)}
 
         kwargs = build_operator_kwargs()
         # A failing dbt test is not transient: one quick retry covers a locked file, no more.
@@ -153,18 +176,26 @@ def build_warehouse_dag():
 
         @task(task_id="publish_marts", outlets=[MARTS_ASSET])
         def publish_marts():
-            from grassroots.warehouse import connect
+            from grassroots.pg_warehouse import marts_connection
 
-            with connect(read_only=True) as con:
+            with marts_connection() as con:
                 tables = con.execute(
-                    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' ORDER BY 1"
+                    "SELECT DISTINCT table_name FROM information_schema.tables "
+                    "WHERE table_schema = 'marts' ORDER BY 1"
                 ).fetchall()
             return [t[0] for t in tables]
 
-        chain = load_reference()
+        @task(task_id="report_findings")
+        def report_findings(**context):
+            """dbt test warnings and GX warnings of this run, as the task's result and one alert."""
+            from grassroots.orchestration.findings import run_findings
+
+            return run_findings(context["run_id"], dag_id=context["dag"].dag_id)
+
+        chain = load_reference() >> mirror_raw()
         for op in layers:
             chain >> op
             chain = op
-        chain >> validate_marts() >> build_report() >> dbt_docs() >> publish_marts()
+        chain >> validate_marts() >> build_report() >> dbt_docs() >> publish_marts() >> report_findings()
 
     return warehouse_dag()

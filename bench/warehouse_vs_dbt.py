@@ -1,0 +1,109 @@
+"""The warehouse DAG against a bare `dbt build` of the same project, on the same warehouse state.
+
+    make demo                                   # once: a populated demo warehouse in data/
+    .venv/bin/python bench/warehouse_vs_dbt.py  # writes bench/results/warehouse-vs-dbt-<date>.json
+
+Two copies of the demo warehouse: one is rebuilt by `airflow dags test grassroots_warehouse`
+(Cosmos, three `dbt build` stages, plus the marts suite, report and dbt docs), the other by one
+bare `dbt build`. Reported: the DAG's wall time, the sum of its dbt stage tasks, the bare build,
+and the two ratios (target: dbt stages ≤ 1.5 × bare build).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = ("dbt_staging", "dbt_marts", "dbt_evaluation")
+# `airflow dags test` logs one line per finished task instance.
+FINISHED = re.compile(r"task_id=(?P<task>[a-z_]+).*?run_duration=(?P<seconds>[0-9.]+)")
+
+
+def _env(warehouse: Path, work: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "GRASSROOTS_WAREHOUSE": str(warehouse),
+            "GRASSROOTS_REPORTS_DIR": str(work / "reports"),
+            "GRASSROOTS_GX_DIR": str(work / "gx"),
+            "GRASSROOTS_DEMO": "1",
+            "GRASSROOTS_DBT_TARGET": "duckdb",
+        }
+    )
+    return env
+
+
+def run_dag(warehouse: Path, work: Path) -> dict:
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [airflow, "dags", "test", "grassroots_warehouse", dt.date.today().isoformat()],
+        env=_env(warehouse, work),
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - t0
+    out = proc.stdout + proc.stderr
+    if proc.returncode != 0 or "state=failed" in out:
+        raise SystemExit(f"warehouse DAG failed:\n{out[-4000:]}")
+    tasks: dict[str, float] = {}
+    for m in FINISHED.finditer(out):
+        tasks[m["task"]] = float(m["seconds"])
+    return {
+        "wall_s": round(wall, 2),
+        "tasks_s": tasks,
+        "dbt_stages_s": round(sum(tasks.get(s, 0) for s in STAGES), 2),
+    }
+
+
+def run_bare_dbt(warehouse: Path, work: Path) -> float:
+    dbt = ROOT / ".venv-dbt" / "bin" / "dbt"
+    t0 = time.perf_counter()
+    subprocess.run(
+        [str(dbt), "build", "--target", "duckdb", "--project-dir", str(ROOT / "dbt_project"),
+         "--profiles-dir", str(ROOT / "dbt_project"), "--target-path", str(work / "target"),
+         "--log-path", str(work / "logs"), "--quiet"],
+        env=_env(warehouse, work),
+        check=True,
+    )  # fmt: skip
+    return round(time.perf_counter() - t0, 2)
+
+
+def main() -> int:
+    source = Path(os.environ.get("GRASSROOTS_WAREHOUSE", ROOT / "data" / "warehouse.duckdb"))
+    if not source.exists():
+        raise SystemExit(f"{source} not found: run `make demo` first")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for name in ("dag", "bare"):
+            (work / name).mkdir()
+            shutil.copy2(source, work / name / "warehouse.duckdb")
+        bare = run_bare_dbt(work / "bare" / "warehouse.duckdb", work / "bare")
+        dag = run_dag(work / "dag" / "warehouse.duckdb", work / "dag")
+    result = {
+        "date": dt.date.today().isoformat(),
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version()},
+        "warehouse": str(source.relative_to(ROOT)) if source.is_relative_to(ROOT) else source.name,
+        "bare_dbt_build_s": bare,
+        "warehouse_dag": dag,
+        "ratio_dbt_stages_to_bare": round(dag["dbt_stages_s"] / bare, 2),
+        "ratio_dag_to_bare": round(dag["wall_s"] / bare, 2),
+    }
+    out = ROOT / "bench" / "results" / f"warehouse-vs-dbt-{result['date']}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
