@@ -53,7 +53,7 @@ demo: setup ## generate the demo region and run the whole pipeline through Airfl
 
 test: setup ## run the whole test suite (unit, dbt on DuckDB and PostgreSQL, Airflow end to end)
 	$(ENV) bash scripts/ensure_services.sh
-	bash scripts/ensure_chromium.sh
+	bash scripts/ensure_debian_tools.sh
 	$(ENV) $(VENV)/bin/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; exit $$status
 
