@@ -109,3 +109,15 @@
 {% macro date_part_int(part, expr) -%}
     cast(floor(extract({{ part }} from {{ expr }})) as {{ dbt.type_int() }})
 {%- endmacro %}
+
+{#-
+    Sum of a double-precision expression that does not depend on the order of the rows. A float sum
+    depends on the order in which the rows arrive, which a parallel aggregate or an unordered window
+    does not fix, so two builds of the same data could differ in the last bit (DESIGN §7 wants the
+    marts identical byte for byte). Each term is rounded to 18 decimals and summed exactly as a
+    decimal, then returned as a double. An aggregate; for a window, write the same casts around
+    `sum(...) over (...)` (as mart_staffing_mismatch does).
+-#}
+{% macro exact_sum(expr) -%}
+    cast(sum(cast({{ expr }} as decimal(38, 18))) as {{ type_double() }})
+{%- endmacro %}

@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 # A delivery in which more than this share of rows break row rules is blocked whole: it is more
 # likely a broken export than a few bad rows.
 MAX_QUARANTINE_SHARE = float(os.environ.get("GRASSROOTS_MAX_QUARANTINE_SHARE", "0.5"))
+# A delivery larger than this is refused unread (a runaway export, or a file that is not what the
+# supplier meant to send): memory and time stay bounded whatever lands in the zone.
+MAX_FILE_BYTES = int(os.environ.get("GRASSROOTS_MAX_FILE_BYTES", str(1 << 30)))
 
 
 class LoadInvariantBroken(RuntimeError):
@@ -140,6 +143,11 @@ def sweep_stale_tmp(directory: Path, pattern: str = ".*.tmp-*") -> list[Path]:
     return removed
 
 
+def _sql_path(path: Path) -> str:
+    """A path as a SQL string literal: a supplier's file name may hold a quote."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 def _atomic_copy(
     con: duckdb.DuckDBPyConnection,
     query: str,
@@ -150,7 +158,7 @@ def _atomic_copy(
     target.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale_tmp(target.parent, f".{target.name}.tmp-*")
     tmp = _tmp_name(target)
-    con.execute(f"COPY ({query}) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)")
+    con.execute(f"COPY ({query}) TO {_sql_path(tmp)} (FORMAT parquet, COMPRESSION zstd)")
     if stage:
         _kill_point(f"{stage}_tmp_written")
     os.replace(tmp, target)
@@ -282,7 +290,10 @@ def ingest_delivery(
     started = time.monotonic()
     started_at = dt.datetime.now()
     feed = get_feed(delivery.feed)
-    sha = file_sha256(delivery.path)
+    size = delivery.path.stat().st_size
+    too_large = size > MAX_FILE_BYTES
+    # An oversized file is refused before it is read at all (not even hashed): its identity is its size.
+    sha = f"unread-oversized-{size}" if too_large else file_sha256(delivery.path)
     load_id = make_load_id(feed.name, delivery.source_file, sha)
     result = LoadResult(
         feed.name,
@@ -309,6 +320,13 @@ def ingest_delivery(
     mapping_name = None
     validation_frame = None
     try:
+        if too_large:
+            raise FileRejected(
+                delivery.source_file,
+                "file_too_large",
+                f"{size:,} bytes, more than the limit of {MAX_FILE_BYTES:,} "
+                "(GRASSROOTS_MAX_FILE_BYTES): not read",
+            )
         mapping = mapping_for(feed.name, delivery.path.name, mappings or load_mappings(cfg.mappings_dir))
         mapping_name = mapping.name
         con = staging or staging_connection()
@@ -481,8 +499,12 @@ def _publish(
                 "DELETE FROM audit.quarantine WHERE source_file = ?",
                 [delivery.source_file],
             )
-            wh.execute(f"INSERT INTO raw.{feed.name} BY NAME SELECT * FROM read_parquet('{raw_file}')")
-            wh.execute(f"INSERT INTO audit.quarantine BY NAME SELECT * FROM read_parquet('{q_file}')")
+            wh.execute(
+                f"INSERT INTO raw.{feed.name} BY NAME SELECT * FROM read_parquet({_sql_path(raw_file)})"
+            )
+            wh.execute(
+                f"INSERT INTO audit.quarantine BY NAME SELECT * FROM read_parquet({_sql_path(q_file)})"
+            )
             loaded, quarantined = wh.execute(
                 f"SELECT (SELECT count(*) FROM raw.{feed.name} WHERE load_id = $1), "
                 "(SELECT count(*) FROM audit.quarantine WHERE load_id = $1)",

@@ -99,7 +99,10 @@ def mirror_raw(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
             summary[table] = _mirror_table(con, local, table, state)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # the connection is gone (e.g. its backend was terminated): keep the original error
         raise
     finally:
         con.execute(f"DETACH {PG_ALIAS}")

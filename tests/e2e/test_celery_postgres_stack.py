@@ -278,6 +278,14 @@ def test_one_delivery_date_through_celery_to_the_postgres_warehouse(first_delive
         (VILLAGE_A, 3.0, 1.0),
         (VILLAGE_B, 1.0, -1.0),
     ]
+    # Analysts read the marts and nothing else.
+    privileges = _pg(
+        WAREHOUSE_DB,
+        "SELECT has_table_privilege('analyst', 'marts.mart_staffing_mismatch', 'SELECT'), "
+        "has_table_privilege('analyst', 'raw.staff_roster', 'SELECT'), "
+        "has_table_privilege('analyst', 'staging.stg_case_log__cases', 'SELECT')",
+    )
+    assert privileges == [(True, False, False)]
     # Validation and report ran against the PostgreSQL marts.
     assert (first_delivery.data.parent / "reports" / "evaluation" / "2024-01" / "index.html").exists()
 
@@ -335,3 +343,22 @@ def test_backfill_two_months_twice_gives_identical_marts(first_delivery: Stack) 
     assert [r[2] for r in manual] == ["success"] * 3
     (_, _, _, _, end_2), (_, _, _, start_3, _) = manual[1:]
     assert end_2 <= start_3
+
+
+def test_no_personal_data_in_logs_xcoms_or_outputs(first_delivery: Stack) -> None:
+    """The two-village county's ID numbers, phones and names appear only in the landing zone."""
+    needles = [b"3705721980010100", b"13900000000", "测试0".encode()]
+    base = first_delivery.data.parent
+    scanned = 0
+    for path in base.rglob("*"):
+        rel = path.relative_to(base).parts
+        if path.is_file() and "landing" not in rel and "held_back" not in rel:
+            blob = path.read_bytes()
+            scanned += 1
+            assert not any(n in blob for n in needles), path
+    assert scanned > 50  # task logs, raw and quarantine Parquet, DuckDB file, reports, Data Docs
+    xcoms = _pg(META_DB, "SELECT value::text FROM xcom")
+    assert xcoms and not any(n.decode() in (v or "") for (v,) in xcoms for n in needles)
+    for table in ("raw.staff_roster", "marts.dim_unit"):
+        text = _pg(WAREHOUSE_DB, f"SELECT coalesce(string_agg(t::text, '|'), '') FROM {table} t")[0][0]
+        assert not any(n.decode() in text for n in needles), table

@@ -110,10 +110,17 @@ indices as (
     select
         *,
         county_staff_fte * resident_share as fair_share_staff,
-        0.5 * sum(abs(staff_share - resident_share))
-            over (partition by county_code, month) as d_resident,
-        0.5 * sum(abs(staff_share - registered_share))
-            over (partition by county_code, month) as d_registered
+        -- exact (order-independent) sums: a rebuild gives the same bits (DESIGN §7)
+        0.5 * cast(
+            sum(cast(abs(staff_share - resident_share) as decimal(38, 18)))
+                over (partition by county_code, month)
+            as {{ type_double() }}
+        ) as d_resident,
+        0.5 * cast(
+            sum(cast(abs(staff_share - registered_share) as decimal(38, 18)))
+                over (partition by county_code, month)
+            as {{ type_double() }}
+        ) as d_registered
     from shares
 
 ),

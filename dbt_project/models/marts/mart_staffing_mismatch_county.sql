@@ -42,8 +42,8 @@ final as (
             when max(d_resident) is null or max(d_registered) is null then null
             else max(d_registered) < max(d_resident)
         end as allocated_by_registration,
-        0.5 * sum(abs(reallocation_delta)) as posts_to_reallocate,
-        sum(reallocation_delta) as reallocation_delta_sum
+        0.5 * {{ exact_sum('abs(reallocation_delta)') }} as posts_to_reallocate,
+        {{ exact_sum('reallocation_delta') }} as reallocation_delta_sum
     from unit_rows
     group by county_code, month
 

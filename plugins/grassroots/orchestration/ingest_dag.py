@@ -23,7 +23,6 @@ SCHEDULES = {
 }
 
 
-
 def ingest_schedule(feed: str) -> str | None:
     """The feed's cron, overridable with GRASSROOTS_INGEST_CRON_<FEED> (`none`: triggered runs only)."""
     value = os.environ.get(f"GRASSROOTS_INGEST_CRON_{feed.upper()}", SCHEDULES[feed]).strip()

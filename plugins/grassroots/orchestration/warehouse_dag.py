@@ -19,7 +19,8 @@ runs on the assets only).
 
 1. `load_reference`: the 2023 division codes and the 2020 census into `raw.ref_*` (idempotent).
    `mirror_raw`: with `GRASSROOTS_DBT_TARGET=postgres`, `raw.*` is mirrored into the PostgreSQL
-   warehouse (new loads copied, withdrawn loads deleted, one transaction); a no-op on DuckDB.
+   warehouse (new loads copied, withdrawn loads deleted, one transaction) and the read-only role
+   `analyst` is granted SELECT on schema `marts` only; a no-op on DuckDB.
 2. `dbt_staging` ► `dbt_marts` ► `dbt_evaluation`: `dbt build` (models and their tests) of the
    seeds and staging models, of the unit-month marts, and of the evaluation built on them
    (reallocation plan, scorecard), through Cosmos. A failing test stops the stages after it; every
@@ -84,9 +85,21 @@ def build_warehouse_dag():
 
             if warehouse_target() != "postgres":
                 return {"target": warehouse_target(), "mirrored": {}}
+            import psycopg2
+
+            from grassroots.pg_roles import grant_analyst_role
+            from grassroots.pg_warehouse import pg_dsn
+
             # A read-write handle (under the pool): DuckDB attaches PostgreSQL read-only otherwise.
             with connect() as con:
-                return {"target": describe(), "mirrored": mirror_raw(con)}
+                mirrored = mirror_raw(con)
+            # The analysts' read-only role: SELECT on marts only, also on the tables dbt creates next.
+            pg = psycopg2.connect(pg_dsn())
+            try:
+                grant_analyst_role(pg)
+            finally:
+                pg.close()
+            return {"target": describe(), "mirrored": mirrored, "analyst_role": "marts only"}
 
         kwargs = build_operator_kwargs()
         # A failing dbt test is not transient: one quick retry covers a locked file, no more.

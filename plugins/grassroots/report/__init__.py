@@ -880,6 +880,44 @@ def _render(builder: _Builder, site: Path) -> None:
             shutil.copy2(f, static / f.name)
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_interrupted(directory: Path) -> list[Path]:
+    """Clean up after report builds that were killed (their process is gone).
+
+    A killed build leaves its hidden ``.<name>.tmp-<pid>`` directory (never published: removed
+    here). Killed between the two renames of `_replace_dir`, it leaves the previous site as
+    ``.<name>.old-<pid>`` and nothing at ``<name>``: the previous site is put back.
+    """
+    swept: list[Path] = []
+    if not directory.is_dir():
+        return swept
+    for leftover in sorted(directory.glob(".*.*-*")):
+        stem, sep, pid = leftover.name.rpartition("-")
+        kind = stem.rsplit(".", 1)[-1]
+        if not sep or kind not in ("tmp", "old") or not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        if _pid_alive(int(pid)):
+            continue
+        name = stem[1 : -len(kind) - 1]
+        if kind == "old" and name and not (directory / name).exists():
+            leftover.rename(directory / name)
+            log.warning("restored %s: a killed report build had moved it aside", directory / name)
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
+            log.warning("removed %s: left by a killed report build (never published)", leftover)
+        swept.append(leftover)
+    return swept
+
+
 def _replace_dir(src: Path, dst: Path) -> None:
     """Put ``src`` at ``dst`` (replacing it) with two renames, so readers never see half a site."""
     old = dst.with_name(f".{dst.name}.old-{os.getpid()}")
@@ -901,10 +939,15 @@ def build_report(
     """
     t0 = time.perf_counter()
     cfg = settings()
+    from grassroots.pg_warehouse import describe, marts_connection, warehouse_target
+
+    on_postgres = warehouse is None and warehouse_target() == "postgres"
     wh = Path(warehouse) if warehouse else cfg.warehouse_path
-    if not wh.exists():
+    if not on_postgres and not wh.exists():
         raise ReportError(f"warehouse {wh} does not exist: build it first (make demo / dbt build)")
-    with connect(wh, read_only=True) as con:
+    if on_postgres:
+        wh = describe()  # named in errors; holds no password
+    with marts_connection() if on_postgres else connect(wh, read_only=True) as con:
         marts = Marts(con)
         for needed in ("dim_unit", "mart_staffing_mismatch", "mart_staffing_mismatch_county"):
             if not marts.has(needed):
@@ -922,6 +965,7 @@ def build_report(
         reports = cfg.reports_dir
         target = Path(out_dir) if out_dir else reports / EVALUATION_DIR_NAME / period
         target.parent.mkdir(parents=True, exist_ok=True)
+        sweep_interrupted(target.parent)
         tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import reliability_helpers as rh
 
 from grassroots.idcard import check_digit
 from grassroots.ingest import ingest_pending
@@ -283,11 +284,19 @@ def test_bad_input_class(
     ).fetchall()
     con.close()
     assert len(audit) == 1 and audit[0][0] == status
+    figures = (res.rows_in, res.rows_loaded, res.rows_quarantined)
     if status == "rejected":
         # The error names the file and the rule; nothing at all changed.
         assert f"rule '{rule}'" in res.error and bad_name in res.error and audit[0][1] == res.error
         assert _digest(data_dir) == everything
         assert _zone_bytes(data_dir) == files
+        rh.record(
+            "hostile",
+            f"1-{case}",
+            f"{case.replace('_', ' ')} ({feed})",
+            f"file rejected, rule {rule}, error names the file; earlier load untouched",
+            rows=figures,
+        )
         return
     # Loaded: the earlier load's rows and Parquet files are untouched.
     assert _digest(data_dir, f"WHERE load_id = '{first.load_id}'") == jan_rows
@@ -300,6 +309,17 @@ def test_bad_input_class(
     if case == "extra_columns":
         assert res.extra_columns == ["备注", "source_system"]
         assert audit[0][1] == "note: extra column(s) ignored: ['备注', 'source_system']"
+    rh.record(
+        "hostile",
+        f"1-{case}",
+        f"{case.replace('_', ' ')} ({feed})",
+        (
+            f"row {bad_row} quarantined under {rule}, the rest loaded; earlier load untouched"
+            if bad_row
+            else "loaded; extra columns ignored and noted in the audit"
+        ),
+        rows=figures,
+    )
 
 
 def test_renamed_column_error_names_the_header(data_dir: Path) -> None:
