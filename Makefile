@@ -70,7 +70,11 @@ lock: $(UV) ## re-resolve the pinned lock files from requirements/*.in
 	$(UV) pip compile -q --python-version 3.11 --generate-hashes requirements/dbt.in -o requirements/dbt.lock
 	$(UV) pip compile -q --python-version 3.11 --generate-hashes requirements/tools.in -o requirements/tools.lock
 
+SCALE ?= tiny
+bench: setup ## benchmark the pipeline and the bare-DuckDB lower bound: make bench SCALE=tiny|province|national
+	$(ENV) nice -n 10 $(VENV)/bin/python bench/pipeline.py --scale $(SCALE)
+
 clean-data: ## remove generated data, warehouse and reports (keeps the environments)
 	rm -rf data reports test-artifacts
 
-.PHONY: help venvs dbt-manifest setup demo test lint airflow lock clean-data
+.PHONY: help venvs dbt-manifest setup demo test lint airflow lock clean-data bench

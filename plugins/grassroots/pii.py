@@ -81,11 +81,15 @@ def _sql_text(value: str) -> str:
 
 
 def normalise_sql(column: str) -> str:
-    """Canonical form before hashing, so ' 13800138000' and '13800138000' join."""
-    return (
-        f"nullif(translate(trim(CAST({column} AS VARCHAR), {_sql_text(WHITESPACE)}), "
-        f"'{_LOWER}', '{_UPPER}'), '')"
-    )
+    """Canonical form before hashing, so ' 13800138000' and '13800138000' join.
+
+    Values made only of digits and upper-case ASCII letters (nearly every phone and ID number) are
+    already canonical: they skip the Unicode trim and the translation, which cost 25 times more than
+    the regular-expression test (bench/README.md, pseudonymisation).
+    """
+    text = f"CAST({column} AS VARCHAR)"
+    slow = f"nullif(translate(trim({text}, {_sql_text(WHITESPACE)}), '{_LOWER}', '{_UPPER}'), '')"
+    return f"(CASE WHEN regexp_full_match({text}, '[0-9A-Z]+') THEN {text} ELSE {slow} END)"
 
 
 def normalise_py(value: str) -> str:

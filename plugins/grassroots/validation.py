@@ -694,7 +694,12 @@ def validate_marts(
     rules = suites.marts_rules()
     wanted = list(dict.fromkeys(c for r in rules for c in r.columns))
     schema, table = suites.MARTS_TABLE.split(".")
-    with connect(path) as con:
+    # On the PostgreSQL target the marts live there; the audit rows stay in the DuckDB file.
+    from grassroots.pg_warehouse import marts_connection, warehouse_target
+
+    on_postgres = warehouse_path is None and warehouse_target() == "postgres"
+    reading = marts_connection() if on_postgres else connect(path)
+    with reading as con:
         present = {
             r[0]
             for r in con.execute(
