@@ -25,8 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("dbt_staging", "dbt_marts", "dbt_evaluation")
-# `airflow dags test` logs one line per finished task instance.
-FINISHED = re.compile(r"task_id=(?P<task>[a-z_]+).*?run_duration=(?P<seconds>[0-9.]+)")
+# `airflow dags test` logs "[DAG TEST] starting task_id=…" and "[DAG TEST] end task task_id=…".
+MARK = re.compile(r"^(?P<ts>\S+Z) .*\[DAG TEST\] (?P<what>starting|end task) task_id=(?P<task>[a-z_]+)", re.M)
 
 
 def _env(warehouse: Path, work: Path) -> dict[str, str]:
@@ -56,9 +56,14 @@ def run_dag(warehouse: Path, work: Path) -> dict:
     out = proc.stdout + proc.stderr
     if proc.returncode != 0 or "state=failed" in out:
         raise SystemExit(f"warehouse DAG failed:\n{out[-4000:]}")
+    started: dict[str, dt.datetime] = {}
     tasks: dict[str, float] = {}
-    for m in FINISHED.finditer(out):
-        tasks[m["task"]] = float(m["seconds"])
+    for m in MARK.finditer(out):
+        ts = dt.datetime.fromisoformat(m["ts"].replace("Z", "+00:00"))
+        if m["what"] == "starting":
+            started[m["task"]] = ts
+        elif m["task"] in started:
+            tasks[m["task"]] = round((ts - started.pop(m["task"])).total_seconds(), 2)
     return {
         "wall_s": round(wall, 2),
         "tasks_s": tasks,
