@@ -598,12 +598,6 @@ def _run_suite(
                 )
             )
 
-    from great_expectations.core.run_identifier import RunIdentifier
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
-        ValidationResultIdentifier,
-    )
-
     batch_definition = _batch_definition(context, feed)
     run_time = dt.datetime.now(dt.UTC)
     stored = False
@@ -637,16 +631,7 @@ def _run_suite(
                 "part": suffix.lstrip("-") or "all",
             }
             suite_result.meta.pop("batch_parameters", None)
-            key = ValidationResultIdentifier(
-                expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
-                run_id=RunIdentifier(run_name=_safe_name(run_id + suffix), run_time=run_time),
-                batch_identifier=_safe_name(f"{day.isoformat()}_{file_name}"),
-            )
-            context.validation_results_store.store_validation_results(
-                suite_validation_result=suite_result,
-                suite_validation_result_identifier=key,
-                expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
-            )
+            store_suite_result(context, suite_result, suite_name, run_id + suffix, run_time, day, file_name)
             stored = True
 
     report = ValidationReport(
@@ -754,6 +739,34 @@ def write_validation_results(con: Any, report: ValidationReport) -> int:
     finally:
         con.unregister("_grassroots_validation_frame")
     return len(frame)
+
+
+def store_suite_result(
+    context: Any,
+    suite_result: Any,
+    suite_name: str,
+    run_name: str,
+    run_time: dt.datetime,
+    day: dt.date,
+    file_name: str,
+) -> None:
+    """Put one suite result in the GX results store, where Data Docs read it (both engines)."""
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    suite = ExpectationSuiteIdentifier(name=suite_name)
+    context.validation_results_store.store_validation_results(
+        suite_validation_result=suite_result,
+        suite_validation_result_identifier=ValidationResultIdentifier(
+            expectation_suite_identifier=suite,
+            run_id=RunIdentifier(run_name=_safe_name(run_name), run_time=run_time),
+            batch_identifier=_safe_name(f"{day.isoformat()}_{file_name}"),
+        ),
+        expectation_suite_identifier=suite,
+    )
 
 
 def results_frame(report: ValidationReport) -> pd.DataFrame:

@@ -33,13 +33,13 @@ from grassroots.validation import (
     _Acc,
     _applicable,
     _as_date,
-    _safe_name,
     _scrub_exception,
     _scrub_result,
     get_context,
     import_expectations,
     log,
     pii_columns,
+    store_suite_result,
 )
 
 
@@ -410,12 +410,6 @@ def validate_table(
         accs[rule.name].add(res, pii)
     stored = False
     if store_results:
-        from great_expectations.core.run_identifier import RunIdentifier
-        from great_expectations.data_context.types.resource_identifiers import (
-            ExpectationSuiteIdentifier,
-            ValidationResultIdentifier,
-        )
-
         ok = sum(1 for r in gx_results if r.success)
         suite_result = ExpectationSuiteValidationResult(
             success=all(r.success for r in gx_results),
@@ -438,16 +432,7 @@ def validate_table(
                 }
             },
         )
-        key = ValidationResultIdentifier(
-            expectation_suite_identifier=ExpectationSuiteIdentifier(name=feed),
-            run_id=RunIdentifier(run_name=_safe_name(run_id), run_time=dt.datetime.now(dt.UTC)),
-            batch_identifier=_safe_name(f"{day.isoformat()}_{file_name}"),
-        )
-        context.validation_results_store.store_validation_results(
-            suite_validation_result=suite_result,
-            suite_validation_result_identifier=key,
-            expectation_suite_identifier=ExpectationSuiteIdentifier(name=feed),
-        )
+        store_suite_result(context, suite_result, feed, run_id, dt.datetime.now(dt.UTC), day, file_name)
         stored = True
     report = ValidationReport(
         feed=feed,
