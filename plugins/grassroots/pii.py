@@ -1,7 +1,9 @@
 """Pseudonymisation at the ingest boundary (DESIGN §3).
 
 Identifiers that must still join (ID number, phone) become HMAC-SHA256 pseudonyms computed inside
-DuckDB, so hashing is vectorised and the clear values never pass through Python row by row. The key
+DuckDB queries: normalised in SQL, then hashed a whole column chunk at a time by the compiled
+`grassroots.hmac_batch` (registered on the connection as the function `grassroots_hmac`), so the
+clear values never pass through Python row by row. The key
 comes from the environment (`GRASSROOTS_PII_KEY`) or an Airflow connection; only the demo may use
 the fixed demo key, and it says so loudly.
 """
@@ -96,31 +98,48 @@ def normalise_py(value: str) -> str:
     return value.strip(WHITESPACE).translate(_ASCII_UPPER)
 
 
-def hmac_params(key: bytes) -> dict[str, bytes]:
-    """Inner and outer padded keys for HMAC (RFC 2104), passed to DuckDB as blob parameters."""
-    if len(key) > 64:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(64, b"\0")
-    return {
-        "hmac_ipad": bytes(b ^ 0x36 for b in key),
-        "hmac_opad": bytes(b ^ 0x5C for b in key),
-    }
-
-
 def hmac_sql(column: str) -> str:
     """A DuckDB expression computing hex HMAC-SHA256 of the normalised column (NULL stays NULL).
 
-    The padded keys are read from connection variables set by `set_hmac_key` (not parameters,
-    which COPY statements do not accept).
+    Needs `set_hmac_key` on the connection first (the key stays in the registered function, out
+    of the SQL text and of DuckDB's settings).
     """
-    value = normalise_sql(column)
-    return f"sha256(getvariable('hmac_opad') || unhex(sha256(getvariable('hmac_ipad') || encode({value}))))"
+    return f"{HMAC_FUNCTION}({normalise_sql(column)})"
+
+
+HMAC_FUNCTION = "grassroots_hmac"
+# id(connection) -> [key midstates] read by that connection's registered function. A key change on
+# a connection updates the cell: DuckDB does not always let a function be dropped and registered
+# again on a connection that has used it ("already exists").
+_KEY_CELLS: dict[int, list] = {}
 
 
 def set_hmac_key(con, key: bytes) -> None:
-    """Make `hmac_sql` expressions usable on this DuckDB connection."""
-    for name, value in hmac_params(key).items():
-        con.execute(f"SET VARIABLE {name} = ?::BLOB", [value])
+    """Make `hmac_sql` expressions usable on this DuckDB connection (registers `grassroots_hmac`)."""
+    import duckdb
+
+    from grassroots.hmac_batch import hmac_hex_array, midstates
+
+    states = midstates(key)
+    cell = _KEY_CELLS.get(id(con))
+    if cell is not None:
+        try:
+            con.execute(f"SELECT {HMAC_FUNCTION}(NULL)")
+            cell[0] = states
+            return
+        except duckdb.CatalogException:
+            pass  # another connection that happens to have the same id: register below
+    cell = [states]
+    con.create_function(
+        HMAC_FUNCTION,
+        lambda values: hmac_hex_array(values, cell[0]),
+        [duckdb.sqltype("VARCHAR")],
+        duckdb.sqltype("VARCHAR"),
+        type="arrow",
+        null_handling="special",
+        side_effects=False,
+    )
+    _KEY_CELLS[id(con)] = cell
 
 
 def hmac_py(key: bytes, value: str) -> str | None:
