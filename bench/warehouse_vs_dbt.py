@@ -5,8 +5,10 @@
 
 Two copies of the demo warehouse: one is rebuilt by `airflow dags test grassroots_warehouse`
 (Cosmos, three `dbt build` stages, plus the marts suite, report and dbt docs), the other by one
-bare `dbt build`. Reported: the DAG's wall time, the sum of its dbt stage tasks, the bare build,
-and the two ratios (target: dbt stages ≤ 1.5 × bare build).
+bare `dbt build`. Each side runs twice: the first run (cold) parses the project from scratch (dbt's
+partial-parse state is keyed by the warehouse path, a new one here); the second (warm) is what
+every nightly run on the same warehouse sees. Reported for both: the DAG's wall time, the sum of
+its dbt stage tasks, the bare build, and the ratios (target: dbt stages ≤ 1.5 × bare build).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def _env(warehouse: Path, work: Path) -> dict[str, str]:
             "GRASSROOTS_GX_DIR": str(work / "gx"),
             "GRASSROOTS_DEMO": "1",
             "GRASSROOTS_DBT_TARGET": "duckdb",
+            "GRASSROOTS_COSMOS_CACHE": str(work / "cosmos_cache"),
         }
     )
     return env
@@ -93,16 +96,25 @@ def main() -> int:
         for name in ("dag", "bare"):
             (work / name).mkdir()
             shutil.copy2(source, work / name / "warehouse.duckdb")
-        bare = run_bare_dbt(work / "bare" / "warehouse.duckdb", work / "bare")
-        dag = run_dag(work / "dag" / "warehouse.duckdb", work / "dag")
+        cache = ROOT / ".cosmos_cache"
+        if cache.is_dir():  # the DAG's partial-parse cache starts as `make dbt-manifest` left it
+            shutil.copytree(cache, work / "dag" / "cosmos_cache")
+        runs = {}
+        for run in ("cold", "warm"):
+            bare = run_bare_dbt(work / "bare" / "warehouse.duckdb", work / "bare")
+            dag = run_dag(work / "dag" / "warehouse.duckdb", work / "dag")
+            runs[run] = {
+                "bare_dbt_build_s": bare,
+                "warehouse_dag": dag,
+                "ratio_dbt_stages_to_bare": round(dag["dbt_stages_s"] / bare, 2),
+                "ratio_dag_to_bare": round(dag["wall_s"] / bare, 2),
+            }
     result = {
         "date": dt.date.today().isoformat(),
         "machine": {"cores": os.cpu_count(), "python": platform.python_version()},
+        "load_avg_1m_at_end": round(os.getloadavg()[0], 2),
         "warehouse": str(source.relative_to(ROOT)) if source.is_relative_to(ROOT) else source.name,
-        "bare_dbt_build_s": bare,
-        "warehouse_dag": dag,
-        "ratio_dbt_stages_to_bare": round(dag["dbt_stages_s"] / bare, 2),
-        "ratio_dag_to_bare": round(dag["wall_s"] / bare, 2),
+        **runs,
     }
     out = ROOT / "bench" / "results" / f"warehouse-vs-dbt-{result['date']}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -39,7 +39,7 @@ from grassroots.mappings import Mapping, MappingError, load_mappings, mapping_fo
 from grassroots.pii import hmac_sql, pii_key, set_hmac_key
 from grassroots.read_delivery import FileRejected, read_delivery
 from grassroots.reference import divisions_path
-from grassroots.warehouse import connect, ensure_schemas
+from grassroots.warehouse import connect, duckdb_config, ensure_schemas
 
 log = logging.getLogger(__name__)
 
@@ -428,12 +428,7 @@ def _duplicate(
 
 
 def staging_connection() -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(
-        config={
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-        }
-    )
+    return duckdb.connect(config=duckdb_config())
 
 
 def _write_zones(

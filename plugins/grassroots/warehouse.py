@@ -7,6 +7,7 @@ message rather than corrupting anything.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -177,6 +178,19 @@ def warehouse_path() -> Path:
     return settings().warehouse_path
 
 
+def duckdb_config() -> dict[str, object]:
+    """Settings of every DuckDB connection the platform opens (the dbt profile sets the same).
+
+    memory_limit: DuckDB's default is 80 % of the machine's memory; the platform keeps each stage
+    under 6 GB of RSS (issue #8) and lets DuckDB spill to disk beyond the limit instead.
+    """
+    return {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "memory_limit": os.environ.get("GRASSROOTS_DUCKDB_MEMORY_LIMIT", "4GB"),
+    }
+
+
 @contextmanager
 def connect(
     path: Path | None = None, *, read_only: bool = False, lock_timeout_s: float = 120.0
@@ -190,7 +204,7 @@ def connect(
             con = duckdb.connect(
                 str(path),
                 read_only=read_only,
-                config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+                config=duckdb_config(),
             )
             break
         except duckdb.IOException as exc:
