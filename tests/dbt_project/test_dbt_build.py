@@ -6,8 +6,9 @@ production builds it, in three steps that also test the incremental case model:
 
 1. raw tables with the first case batch; ``dbt build`` of seeds and models up to ``fct_cases``;
 2. the second case batch appended to raw.case_log; full ``dbt build`` (every model, data test and unit
-   test; ``fct_cases`` runs incrementally);
-3. ``fct_cases`` is saved, rebuilt with ``--full-refresh`` and compared: incremental == full refresh.
+   test; ``stg_case_log__cases`` and ``fct_cases`` run incrementally);
+3. ``stg_case_log__cases`` and ``fct_cases`` are saved, rebuilt with ``--full-refresh`` and compared:
+   incremental == full refresh.
 
 Each dbt call has its own target/log paths in a temporary directory, so parallel runs don't collide.
 """
@@ -93,6 +94,7 @@ CASES_SQL = """
     from marts.fct_cases
 """
 FCT_ALL_SQL = "select * from marts.fct_cases order by case_id"
+STG_CASES_ALL_SQL = "select * from staging.stg_case_log__cases order by case_id"
 
 # The analysts' query of the report: one county's two indices and its top three moves.
 COUNTY_PLAN_SQL = """
@@ -141,12 +143,14 @@ def run_dbt(dbt_bin: str, tmp_path: Path, target: str, env_extra: dict[str, str]
 
 @dataclass
 class Warehouse:
-    """A built warehouse: `query(sql) -> rows`, the fct_cases rows of the incremental run and of the
-    full refresh, the names of the schemas, and dbt timings."""
+    """A built warehouse: `query(sql) -> rows`, the fct_cases and stg_case_log__cases rows of the
+    incremental run and of the full refresh, the names of the schemas, and dbt timings."""
 
     query: Callable[[str], list[tuple]]
     fct_incremental: list[tuple] = field(default_factory=list)
     fct_full_refresh: list[tuple] = field(default_factory=list)
+    stg_incremental: list[tuple] = field(default_factory=list)
+    stg_full_refresh: list[tuple] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -172,11 +176,21 @@ def build_three_steps(dbt_bin, tmp_path, target, env, query, append_batch_2) -> 
     proc, wh.timings["build"] = run_dbt(dbt_bin, tmp_path, target, env, "build")
     assert "ERROR=0" in proc.stdout.replace(" ", ""), proc.stdout
     wh.fct_incremental = query(FCT_ALL_SQL)
-    # 3. full refresh of fct_cases
+    wh.stg_incremental = query(STG_CASES_ALL_SQL)
+    # 3. full refresh of the two incremental case models
     _, wh.timings["full_refresh"] = run_dbt(
-        dbt_bin, tmp_path, target, env, "run", "--select", "fct_cases", "--full-refresh"
+        dbt_bin,
+        tmp_path,
+        target,
+        env,
+        "run",
+        "--select",
+        "stg_case_log__cases",
+        "fct_cases",
+        "--full-refresh",
     )
     wh.fct_full_refresh = query(FCT_ALL_SQL)
+    wh.stg_full_refresh = query(STG_CASES_ALL_SQL)
     print(f"dbt on {target}: " + ", ".join(f"{k} {v:.1f}s" for k, v in wh.timings.items()))
     return wh
 
@@ -584,6 +598,8 @@ def test_duckdb_staffing_workload_plan_scorecard(duckdb_wh: Warehouse) -> None:
 def test_duckdb_incremental_equals_full_refresh(duckdb_wh: Warehouse) -> None:
     assert len(duckdb_wh.fct_incremental) == 7
     assert duckdb_wh.fct_incremental == duckdb_wh.fct_full_refresh
+    assert len(duckdb_wh.stg_incremental) == 7
+    assert duckdb_wh.stg_incremental == duckdb_wh.stg_full_refresh
 
 
 # ---- PostgreSQL ---------------------------------------------------------------------------------
@@ -611,6 +627,8 @@ def test_postgres_staffing_workload_plan_scorecard(postgres_wh: Warehouse) -> No
 def test_postgres_incremental_equals_full_refresh(postgres_wh: Warehouse) -> None:
     assert len(postgres_wh.fct_incremental) == 7
     assert postgres_wh.fct_incremental == postgres_wh.fct_full_refresh
+    assert len(postgres_wh.stg_incremental) == 7
+    assert postgres_wh.stg_incremental == postgres_wh.stg_full_refresh
 
 
 # ---- offline parse ------------------------------------------------------------------------------

@@ -4,6 +4,8 @@
 -- never skipped, and re-processing it is idempotent) plus every case sharing a (reporter, category)
 -- with them (before or after the change), because the repeat flag of those cases depends on them;
 -- delete+insert on case_id then replaces their rows. A full refresh gives the same table (tested).
+-- stg_case_log__cases is an incremental table (last_loaded_at a stored column), so the watermark
+-- filter reads a column instead of re-windowing every case version.
 --
 -- Durations (hours):
 --   *_calendar_hours = elapsed clock time;
@@ -18,7 +20,11 @@
         materialized='incremental',
         unique_key='case_id',
         incremental_strategy='delete+insert',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['case_id']},
+            {'columns': ['last_loaded_at']},
+        ] if target.type == 'postgres' else []
     )
 }}
 {%- set hours_per_working_day = var('working_day_end_hour') - var('working_day_start_hour') %}
