@@ -355,3 +355,38 @@ def test_queries_folder_runs_against_the_marts(warehouse_con):
         assert sql.lstrip().startswith("--"), f"{f.name} starts with a comment saying what it answers"
         rows = warehouse_con.execute(sql).fetchall()
         assert rows, f"{f.name} returned nothing on the demo warehouse"
+
+
+def test_navigation_lists_the_counties_of_the_pages_province(demo_warehouse, tmp_path):
+    """With several provinces (nationally ~3,000 counties) a page's navigation lists its own
+    province's counties only; the overview links every county. One province: every county."""
+    wh = tmp_path / "two_provinces.duckdb"
+    shutil.copy(demo_warehouse.path, wh)
+    other = "990206000000"
+    con = duckdb.connect(str(wh))
+    con.execute(
+        "insert into marts.mart_staffing_mismatch_county select * replace (? as county_code) "
+        "from marts.mart_staffing_mismatch_county where county_code = ?",
+        [other, COUNTY],
+    )
+    con.execute(
+        "insert into marts.dim_unit select * replace (? as unit_code, ? as county_code, "
+        "'其他县' as county_name, '其他省' as province_name) from marts.dim_unit where unit_code = ?",
+        [other, other, COUNTY],
+    )
+    con.close()
+    index = build_report(PERIOD, warehouse=wh, out_dir=tmp_path / "site")
+    site = index.parent
+
+    def nav(page: str) -> set[str]:
+        html = (site / page).read_text(encoding="utf-8")
+        return set(re.findall(r'href="(county-\d+\.html)"', html.split("</nav>")[0]))
+
+    assert nav(f"county-{COUNTY}.html") == {f"county-{COUNTY}.html"}
+    assert nav(f"county-{other}.html") == {f"county-{other}.html"}
+    assert nav("township-350206001000.html") == {f"county-{COUNTY}.html"}
+    assert nav("index.html") == set()
+    body = index.read_text(encoding="utf-8").split("</nav>")[1]
+    assert f'href="county-{other}.html"' in body and f'href="county-{COUNTY}.html"' in body
+    demo_nav = (demo_warehouse.site / "township-350206001000.html").read_text(encoding="utf-8")
+    assert f'href="county-{COUNTY}.html"' in demo_nav.split("</nav>")[0], "one province: all counties"

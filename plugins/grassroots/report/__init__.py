@@ -4,12 +4,15 @@
     python -m grassroots.report [--period YYYY-MM] [--warehouse FILE] [--out DIR]
 
 The site goes to ``<reports>/evaluation/<period>/`` and, when the period is the latest month in the
-marts, is copied to ``<reports>/evaluation/latest/`` (``reports`` = ``settings().reports_dir``).
+marts, is copied to ``<reports>/evaluation/latest/`` (``reports`` = ``settings().reports_dir``) as
+hard links (a published site is never modified, a new build replaces it).
 Pages: ``index.html`` (overview: region, period, coverage, this period's blocked and quarantined
 deliveries, the dissimilarity indices of every county, a link to the Data Docs), one
 ``county-<code>.html`` per county (staffing mismatch, reallocation plan, workload and
 responsiveness), ``scorecard.html`` and one ``township-<code>.html`` per township. Every table has a
-CSV and an Excel export under ``exports/`` (formula-injection safe, see ``exports``). Sections whose
+CSV and an Excel export under ``exports/`` (formula-injection safe, see ``exports``). Every page's
+navigation lists every county, or, when the report covers several provinces, those of the page's
+province (the overview links them all). Sections whose
 mart is not in the warehouse say "not yet available" instead of failing.
 
 Every number shown is a column of a mart (or, for the overview's audit part, a count of audit
@@ -39,14 +42,16 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import escape
 
 from grassroots.config import REPO_ROOT, settings
 from grassroots.report import data as q
@@ -62,6 +67,28 @@ EVALUATION_DIR_NAME = "evaluation"
 LATEST = "latest"
 MAX_HTML_ROWS = 500
 TOP_MOVERS = 10
+PAGES_PER_BATCH = 2000  # pages whose rows are fetched together (bounds memory nationally)
+
+# The per-page queries, each with the column its page is selected on (see `Marts.prefetch`).
+# Not PLAN_FALLBACK_SQL: it keeps a LIMIT per county, so each county page runs its own.
+COUNTY_QUERIES = [
+    (q.MISMATCH_SCATTER_SQL, "m.county_code"),
+    (q.DELTA_SQL, "m.county_code"),
+    (q.PLAN_SQL, "county_code"),
+    (q.MISMATCH_UNITS_SQL, "m.county_code"),
+    (q.WORKLOAD_COUNTY_SQL, "wc.county_code"),
+    (q.WORKLOAD_SCATTER_SQL, "w.county_code"),
+    (q.TOWNSHIP_RATES_SQL, "t.county_code"),
+    (q.RATES_SQL, "w.county_code"),
+    (q.BACKLOG_SQL, "wc.county_code"),
+    (q.SLA_CATEGORY_SQL, "county_code"),
+    (q.WORKLOAD_UNITS_SQL, "w.county_code"),
+]
+TOWNSHIP_QUERIES = [
+    (q.TOWNSHIP_UNITS_SQL, "d.township_code"),
+    (q.TOWNSHIP_INDICATORS_SQL, "d.township_code"),
+    (q.TOWNSHIP_TREND_SQL, "d.township_code"),
+]
 
 __all__ = ["build_report", "ReportError"]
 
@@ -111,18 +138,60 @@ class Table:
     def shown_columns(self) -> list[str]:
         return self.columns or self.result.columns
 
-    def cells(self) -> Iterable[list[tuple[str, str, str]]]:
-        """(text, css class, title) for each shown cell of the first MAX_HTML_ROWS rows."""
-        idx = [self.result.columns.index(c) for c in self.shown_columns]
-        for n, row in enumerate(self.result.rows[:MAX_HTML_ROWS]):
-            out = []
-            for c, i in zip(self.shown_columns, idx, strict=True):
-                v = row[i]
-                css = "num" if isinstance(v, int | float) and not isinstance(v, bool) else ""
-                if c in labels.SIGNED and isinstance(v, int | float) and v:
-                    css += " pos" if v > 0 else " neg"
-                out.append((labels.fmt(c, v), css, self.cell_titles.get((n, c), "")))
-            yield out
+    def body_html(self) -> str:
+        """The ``<tr>`` rows of the first MAX_HTML_ROWS rows: markup written here, every text escaped.
+
+        Built in Python, not in the template: a national report has tens of millions of cells, and
+        a Jinja loop per cell cost more than the rest of the page. Cell: the value formatted by
+        `labels.fmt`, class ``num`` for numbers (plus ``pos``/``neg`` for signed columns), and the
+        hover title from `cell_titles`.
+        """
+        rows = self.result.rows[:MAX_HTML_ROWS]
+        titles = self.cell_titles
+        columns = []  # per shown column, the <td>…</td> of each row
+        for c in self.shown_columns:
+            i = self.result.columns.index(c)
+            values = [row[i] for row in rows]
+            texts = labels.format_column(c, values)
+            kinds = set(map(type, values))
+            kinds.discard(type(None))
+            if titles or c in labels.SIGNED or not (kinds <= {float, int} or kinds <= {str}):
+                columns.append(
+                    [self._td(n, c, v, text) for n, (v, text) in enumerate(zip(values, texts, strict=True))]
+                )
+            elif kinds <= {str}:
+                columns.append([f"<td>{_html(text)}</td>" for text in texts])
+            else:  # numbers (class "num"; None is not a number), whose text needs no escaping
+                columns.append(
+                    [
+                        f"<td>{text}</td>" if v is None else f'<td class="num">{text}</td>'
+                        for v, text in zip(values, texts, strict=True)
+                    ]
+                )
+        return "".join(f"        <tr>{''.join(cells)}</tr>\n" for cells in zip(*columns, strict=True))
+
+    def _td(self, n: int, c: str, v: Any, text: str) -> str:
+        """One cell, any type: class ``num`` for numbers, ``pos``/``neg`` in signed columns, a title."""
+        css = ""
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            css = "num"
+            if c in labels.SIGNED and v:
+                css += " pos" if v > 0 else " neg"
+            text = str(text)
+        else:
+            text = _html(text)
+        attrs = f' class="{css}"' if css else ""
+        if tip := self.cell_titles.get((n, c)):
+            attrs += f' title="{_html(tip)}"'
+        return f"<td{attrs}>{text}</td>"
+
+
+_NEEDS_ESCAPE = re.compile("[&<>\"']").search
+
+
+def _html(text: str) -> str:
+    """The text escaped as Jinja's autoescape does (most texts have nothing to escape)."""
+    return str(escape(text)) if _NEEDS_ESCAPE(text) else text
 
 
 @dataclass
@@ -158,6 +227,7 @@ class Page:
     title: str
     sections: list[Section]
     subtitle: str = ""
+    province: str | None = None  # whose counties the navigation lists when the report has several
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -197,8 +267,10 @@ class _Builder:
         self.next_month = next_month
         self.site = site
         self.data_docs_href = data_docs_href
-        self.pages: list[Page] = []
         self.nav: list[tuple[str, str]] = []
+        self.province_of: dict[str, str] = {}
+        self.provinces: set[str] = set()
+        self._province_nav: dict[str | None, list[tuple[str, str]]] = {}
 
     # blocks -----------------------------------------------------------------------------------
 
@@ -215,9 +287,12 @@ class _Builder:
 
     # pages ------------------------------------------------------------------------------------
 
-    def build(self) -> None:
+    def pages(self) -> Iterator[Page]:
+        """Every page of the site, one at a time (a national report does not fit in memory at once)."""
         counties = self.m.query("counties", q.COUNTIES_SQL, month=self.month)
         county_rows = counties.records
+        self.province_of = {c["county_code"]: c["province_name"] or "" for c in county_rows}
+        self.provinces = set(self.province_of.values())
         self.nav = [("index.html", "概览 Overview")]
         self.nav += [
             (f"county-{c['county_code']}.html", f"{c['county_name'] or c['county_code']}")
@@ -225,10 +300,36 @@ class _Builder:
         ]
         if self.m.has("mart_scorecard"):
             self.nav.append(("scorecard.html", "评价 Scorecard"))
-        self.pages.append(self.overview(counties))
-        for c in county_rows:
-            self.pages.append(self.county_page(c))
-        self.pages.extend(self.scorecard_pages())
+        yield self.overview(counties)
+        codes = [c["county_code"] for c in county_rows]
+        for start in range(0, len(codes), PAGES_PER_BATCH):
+            batch = codes[start : start + PAGES_PER_BATCH]
+            self.prefetch(COUNTY_QUERIES, "county", batch)
+            for c in county_rows[start : start + PAGES_PER_BATCH]:
+                yield self.county_page(c)
+            self.m.forget()
+        yield from self.scorecard_pages()
+
+    def nav_of(self, page: Page) -> list[tuple[str, str]]:
+        """The navigation bar: the overview, every county, the scorecard. When the report covers
+        several provinces (nationally: ~3,000 counties, i.e. hundreds of kilobytes on each of ~44,000
+        pages), only the counties of the page's own province; the overview still lists them all."""
+        if len(self.provinces) <= 1:
+            return self.nav
+        if page.province not in self._province_nav:
+            self._province_nav[page.province] = [
+                (href, text)
+                for href, text in self.nav
+                if not href.startswith("county-")
+                or self.province_of.get(href.removeprefix("county-").removesuffix(".html")) == page.province
+            ]
+        return self._province_nav[page.province]
+
+    def prefetch(self, queries: Iterable[tuple[str, str]], param: str, keys: list[str]) -> None:
+        """Fetch the rows of a batch of pages with one query per chart or table (see `Marts.prefetch`)."""
+        for sql, column in queries:
+            if self.m.has(_first_mart(sql)):
+                self.m.prefetch(sql, column, param, keys, month=self.month, next_month=self.next_month)
 
     def overview(self, counties: Result) -> Page:
         recs = counties.records
@@ -510,6 +611,7 @@ class _Builder:
             f"{name} {self.period}",
             [sec, self.workload_section(code, pre)],
             subtitle=f"{c['province_name'] or ''} {c['city_name'] or ''} {name} ({code})",
+            province=self.province_of.get(code),
         )
 
     def workload_section(self, code: str, pre: str) -> Section:
@@ -682,19 +784,18 @@ class _Builder:
         sec.blocks.append(self.table(f"{pre}-workload-units", "各单位工作量 Workload per unit", units))
         return sec
 
-    def scorecard_pages(self) -> list[Page]:
+    def scorecard_pages(self) -> Iterator[Page]:
         if not self.m.has("mart_scorecard"):
-            return []
+            return
         p = {"month": self.month}
         scores = self.m.try_query("scorecard", q.SCORECARD_SQL, **p)
         if scores.error:
-            return [
-                Page(
-                    "scorecard.html",
-                    f"评价 Scorecard {self.period}",
-                    [Section("scorecard", "评价 Scorecard", unavailable=_failed(scores))],
-                )
-            ]
+            yield Page(
+                "scorecard.html",
+                f"评价 Scorecard {self.period}",
+                [Section("scorecard", "评价 Scorecard", unavailable=_failed(scores))],
+            )
+            return
         dims = Section("peer-groups", "分组得分 Composite and dimension scores by peer group")
         dims.blocks.append(
             Text(
@@ -762,10 +863,14 @@ class _Builder:
                 ]
             )
         )
-        pages = [Page("scorecard.html", f"评价 Scorecard {self.period}", [dims, movers, tw])]
-        for t in townships.records:
-            pages.append(self.township_page(t))
-        return pages
+        yield Page("scorecard.html", f"评价 Scorecard {self.period}", [dims, movers, tw])
+        recs = townships.records
+        for start in range(0, len(recs), PAGES_PER_BATCH):
+            batch = recs[start : start + PAGES_PER_BATCH]
+            self.prefetch(TOWNSHIP_QUERIES, "township", [t["township_code"] for t in batch])
+            for t in batch:
+                yield self.township_page(t)
+            self.m.forget()
 
     def township_page(self, t: dict) -> Page:
         code, name = t["township_code"], t["township_name"] or t["township_code"]
@@ -806,7 +911,13 @@ class _Builder:
                 tr,
             )
         )
-        return Page(f"{pre}.html", f"{name} {self.period}", [sec, ind, trend], subtitle=f"{name} ({code})")
+        return Page(
+            f"{pre}.html",
+            f"{name} {self.period}",
+            [sec, ind, trend],
+            subtitle=f"{name} ({code})",
+            province=self.province_of.get(t["county_code"]),
+        )
 
     def _indicator_pivot(self, pre: str, indicators: Result) -> Table:
         """Scores laid out unit × indicator (a reshaping of the rows below, for reading)."""
@@ -814,20 +925,20 @@ class _Builder:
         codes = list(dict.fromkeys(r["indicator_code"] for r in recs))
         names = {r["indicator_code"]: r["label_zh"] or r["indicator_code"] for r in recs}
         units: dict[str, dict] = {}
-        titles: dict[tuple[int, str], str] = {}
+        tips: dict[str, dict[str, str]] = {}
+        value, lo, hi = (labels.formatter(c) for c in ("indicator_value", "peer_min", "peer_max"))
         for r in recs:
             u = units.setdefault(r["unit_code"], {"unit_code": r["unit_code"], "unit_name": r["unit_name"]})
             u[r["indicator_code"]] = r["score"]
+            tips.setdefault(r["unit_code"], {})[r["indicator_code"]] = (
+                f"value {value(r['indicator_value'])}; peers {lo(r['peer_min'])}–{hi(r['peer_max'])}"
+            )
         rows = []
+        titles: dict[tuple[int, str], str] = {}
         for n, (uc, u) in enumerate(units.items()):
             rows.append(tuple(u.get(c) for c in ["unit_code", "unit_name", *codes]))
-            for r in recs:
-                if r["unit_code"] == uc:
-                    titles[(n, r["indicator_code"])] = (
-                        f"value {labels.fmt('indicator_value', r['indicator_value'])}; "
-                        f"peers {labels.fmt('peer_min', r['peer_min'])}"
-                        f"–{labels.fmt('peer_max', r['peer_max'])}"
-                    )
+            for code, tip in tips[uc].items():
+                titles[(n, code)] = tip
         for c in codes:
             labels.LABELS.setdefault(c, (names[c], c))
         pivot = Result(
@@ -846,6 +957,10 @@ class _Builder:
         )
         t.cell_titles = titles
         return t
+
+
+def _first_mart(sql: str) -> str:
+    return sql.split("marts.", 1)[1].split()[0]
 
 
 def _esc(text: str) -> str:
@@ -870,8 +985,8 @@ def _environment() -> jinja2.Environment:
 def _render(builder: _Builder, site: Path) -> None:
     env = _environment()
     template = env.get_template("page.html.j2")
-    for page in builder.pages:
-        html = template.render(page=page, nav=builder.nav, period=builder.period)
+    for page in builder.pages():
+        html = template.render(page=page, nav=builder.nav_of(page), period=builder.period)
         (site / page.filename).write_text(html, encoding="utf-8")
     static = site / "static"
     static.mkdir(exist_ok=True)
@@ -916,6 +1031,13 @@ def sweep_interrupted(directory: Path) -> list[Path]:
             log.warning("removed %s: left by a killed report build (never published)", leftover)
         swept.append(leftover)
     return swept
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def _replace_dir(src: Path, dst: Path) -> None:
@@ -973,7 +1095,6 @@ def build_report(
         docs_href = Path(os.path.relpath(docs_index, target)).as_posix() if docs_index.exists() else None
         try:
             builder = _Builder(marts, period, month, next_month, tmp, docs_href)
-            builder.build()
             _render(builder, tmp)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -983,7 +1104,8 @@ def build_report(
         latest = target.with_name(LATEST)
         tmp_latest = latest.with_name(f".{LATEST}.tmp-{os.getpid()}")
         shutil.rmtree(tmp_latest, ignore_errors=True)
-        shutil.copytree(target, tmp_latest)
+        # hard links, not copies: a site is never changed once published (a new build replaces it)
+        shutil.copytree(target, tmp_latest, copy_function=_link_or_copy)
         _replace_dir(tmp_latest, latest)
     log.info("evaluation report for %s written to %s in %.1fs", period, target, time.perf_counter() - t0)
     return target / "index.html"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,7 +67,16 @@ def jsonable(v: Any) -> Any:
 
 
 class Marts:
-    """A read-only view of the warehouse for one report run."""
+    """A read-only view of the warehouse for one report run.
+
+    Pages ask for their rows with one query per chart or table (`query`), the SQL shown on the page.
+    Run as such, that is thousands of queries for a province and hundreds of thousands nationally,
+    each scanning a mart. `prefetch` runs such a per-page query once for many pages: the page's
+    filter (``d.township_code = $township``) becomes a filter on all of them, the rows are grouped by
+    page in the order the query gives, and `query` then answers those pages from memory. A page's
+    rows are the same as its own query would return: the same SQL, filtered on one more key, ordered
+    by the same ORDER BY (which ends on a unique key), split by page without reordering.
+    """
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
@@ -76,17 +86,23 @@ class Marts:
                 "SELECT table_schema, table_name FROM information_schema.tables"
             ).fetchall()
         }
+        self._prefetched: dict[str, _Prefetched] = {}
 
     def has(self, table: str, schema: str = "marts") -> bool:
         return (schema, table) in self.tables
 
     def query(self, name: str, sql: str, **params: Any) -> Result:
         used = {k: v for k, v in params.items() if f"${k}" in sql}
+        source = _sources(sql)
+        pre = self._prefetched.get(sql)
+        if pre is not None:
+            rows = pre.rows_for(used)
+            if rows is not None:
+                return Result(name, sql, used, pre.columns, rows, source=source)
         cur = self.con.execute(sql, used)
         columns = [d[0] for d in cur.description]
         rows = cur.fetchall()
-        source = sorted({w.split()[0].rstrip(",)") for w in sql.split("marts.")[1:]})
-        return Result(name, sql, used, columns, rows, source=[f"marts.{s}" for s in source])
+        return Result(name, sql, used, columns, rows, source=source)
 
     def try_query(self, name: str, sql: str, **params: Any) -> Result:
         """Like `query`, but a mart that is missing or has changed shape gives an empty result
@@ -95,6 +111,69 @@ class Marts:
             return self.query(name, sql, **params)
         except duckdb.Error as exc:
             return Result(name, sql, params, [], [], error=str(exc).splitlines()[0])
+
+    def prefetch(self, sql: str, column: str, param: str, keys: Sequence[Any], **params: Any) -> None:
+        """Run ``sql`` (whose WHERE has ``<column> = $<param>``) once for every key in ``keys``.
+
+        `query` then answers ``sql`` for those keys (and the same other parameters) from memory. If
+        the query fails nothing is kept, so each page runs its own query and reports its own error.
+        """
+        self._prefetched.pop(sql, None)
+        bulk = bulk_sql(sql, column, param)
+        used = {k: v for k, v in params.items() if f"${k}" in sql}
+        try:
+            cur = self.con.execute(bulk, {**used, BULK_KEYS: list(keys)})
+        except duckdb.Error:
+            return
+        columns = [d[0] for d in cur.description][1:]
+        groups: dict[Any, list[tuple]] = {k: [] for k in keys}
+        while batch := cur.fetchmany(50_000):
+            for row in batch:
+                groups[row[0]].append(row[1:])
+        self._prefetched[sql] = _Prefetched(param, used, columns, groups)
+
+    def forget(self) -> None:
+        """Drop the prefetched rows (before prefetching the next batch of pages)."""
+        self._prefetched.clear()
+
+
+BULK_KEYS = "page_keys__"
+
+
+def bulk_sql(sql: str, column: str, param: str) -> str:
+    """A per-page query for many pages: ``<column> = $<param>`` becomes ``<column> IN (keys)`` and
+    the page key is selected first (the rest of the query, its ORDER BY included, is unchanged)."""
+    condition = f"{column} = ${param}"
+    head, select, rest = sql.partition("SELECT")
+    if (
+        sql.count(condition) != 1
+        or sql.count(f"${param}") != 1
+        or not select
+        or head.strip()
+        or rest.lstrip().startswith("DISTINCT")
+        or "LIMIT" in rest
+    ):
+        raise ValueError(f"cannot run for many pages: needs one {condition}, no DISTINCT and no LIMIT")
+    rest = rest.replace(condition, f"{column} IN (SELECT unnest(${BULK_KEYS}))")
+    return f"{head}SELECT {column} AS page_key__,{rest}"
+
+
+@dataclass
+class _Prefetched:
+    param: str
+    params: dict[str, Any]  # the other parameters it ran with
+    columns: list[str]
+    groups: dict[Any, list[tuple]]
+
+    def rows_for(self, used: dict[str, Any]) -> list[tuple] | None:
+        key = used.get(self.param)
+        if key not in self.groups or {k: v for k, v in used.items() if k != self.param} != self.params:
+            return None
+        return self.groups[key]
+
+
+def _sources(sql: str) -> list[str]:
+    return [f"marts.{s}" for s in sorted({w.split()[0].rstrip(",)") for w in sql.split("marts.")[1:]})]
 
 
 # --- SQL ---------------------------------------------------------------------------------------

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import math
+from collections.abc import Callable, Sequence
+from typing import Any
 
 # column -> (Chinese, English)
 LABELS: dict[str, tuple[str, str]] = {
@@ -217,3 +220,87 @@ def fmt(column: str, value) -> str:
     if column in ("status", "scoring_status"):
         return STATUS_LABELS.get(text, text)
     return text
+
+
+_INFINITIES = (math.inf, -math.inf)
+
+
+@functools.cache
+def formatter(column: str) -> Callable[[Any], str]:
+    """``fmt`` for one column, as a function of the value: the same text, about three times faster.
+
+    A report formats millions of cells; the common types (str, float, int, None) take a short path
+    chosen once per column, everything else goes through `fmt` itself.
+    """
+    sign = column in SIGNED
+    if column in PCT:
+
+        def number(v):
+            return f"{v * 100:.1f}%"
+
+        integer = number
+    elif column in INT:
+
+        def number(v):
+            return f"{v:,.0f}"
+
+        integer = number
+    elif column in DIGITS3:
+
+        def number(v):
+            return f"+{v:.3f}" if sign and v > 0 else f"{v:.3f}"
+
+        integer = number
+    else:
+
+        def number(v):
+            if sign and v > 0:
+                return f"+{v:,.2f}" if abs(v) < 1000 else f"+{v:,.0f}"
+            return f"{v:,.2f}" if abs(v) < 1000 else f"{v:,.0f}"
+
+        def integer(v):
+            return f"+{v:,}" if sign and v > 0 else f"{v:,}"
+
+    statuses = STATUS_LABELS if column in ("status", "scoring_status") else None
+
+    def format_value(v) -> str:
+        t = type(v)
+        if t is float:
+            return "–" if v != v or v in _INFINITIES else number(v)
+        if v is None:
+            return "–"
+        if t is str:
+            return statuses.get(v, v) if statuses else v
+        if t is int:
+            return integer(v)
+        return fmt(column, v)
+
+    return format_value
+
+
+def format_column(column: str, values: Sequence) -> list[str]:
+    """``[fmt(column, v) for v in values]``: one comprehension for the common columns (all floats,
+    all ints or all texts, with or without None), `formatter` for the others."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    plain = column not in SIGNED and column not in DIGITS3
+    if plain and kinds <= {float, int}:
+        if column in PCT:
+            return ["–" if v is None or v != v or v in _INFINITIES else f"{v * 100:.1f}%" for v in values]
+        if column in INT:
+            return ["–" if v is None or v != v or v in _INFINITIES else f"{v:,.0f}" for v in values]
+        if kinds <= {int}:
+            return ["–" if v is None else f"{v:,}" for v in values]
+        if kinds <= {float}:
+            return [
+                "–"
+                if v is None or v != v or v in _INFINITIES
+                else f"{v:,.2f}"
+                if -1000 < v < 1000
+                else f"{v:,.0f}"
+                for v in values
+            ]
+    if kinds <= {str} and column not in ("status", "scoring_status"):
+        return ["–" if v is None else v for v in values]
+    f = formatter(column)
+    return [f(v) for v in values]
