@@ -150,3 +150,24 @@ def test_pad_code() -> None:
     assert reference.pad_code("110101001") == "110101001000"
     with pytest.raises(ValueError):
         reference.pad_code("1101x")
+
+
+def test_reference_tables_are_reloaded_only_when_their_file_changes(tmp_path, monkeypatch) -> None:
+    con = duckdb.connect()
+    reference.load_reference_tables(con, schema="raw")
+    # Unchanged file: the table is left alone (a marker row survives the second load).
+    con.execute(
+        "DELETE FROM raw.ref_census_city WHERE city_code = (SELECT min(city_code) FROM raw.ref_census_city)"
+    )
+    counts = reference.load_reference_tables(con, schema="raw")
+    assert counts["ref_census_city"] == 368
+    # A changed file (here: a reference folder whose city file differs) is loaded again.
+    for name in reference.REFERENCE_TABLES.values():
+        (tmp_path / name).write_bytes((reference.reference_dir() / name).read_bytes())
+    con.execute(
+        f"COPY (SELECT * FROM read_parquet('{reference.census_city_path()}') LIMIT 10) "
+        f"TO '{tmp_path / reference.REFERENCE_TABLES['ref_census_city']}' (FORMAT parquet)"
+    )
+    monkeypatch.setattr(reference, "reference_dir", lambda: tmp_path)
+    assert reference.load_reference_tables(con, schema="raw")["ref_census_city"] == 10
+    con.close()
