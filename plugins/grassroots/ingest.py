@@ -36,7 +36,7 @@ from grassroots.config import Settings, settings
 from grassroots.feeds import LINEAGE_COLUMNS, Feed, Pii, get_feed
 from grassroots.landing import Delivery, file_sha256, find_deliveries
 from grassroots.mappings import Mapping, MappingError, load_mappings, mapping_for
-from grassroots.pii import hmac_sql, pii_key, set_hmac_key
+from grassroots.pii import hmac_sql, pii_key, pseudonymise_columns, set_hmac_key
 from grassroots.read_delivery import FileRejected, read_delivery
 from grassroots.reference import divisions_path
 from grassroots.warehouse import connect, duckdb_config, ensure_schemas
@@ -369,7 +369,7 @@ def ingest_delivery(
                     f"(more than {MAX_QUARANTINE_SHARE:.0%}); most frequent: {top}"
                 )
             set_hmac_key(con, key)
-            _write_zones(con, cfg, feed, delivery, load_id, sha)
+            _write_zones(con, cfg, feed, delivery, load_id, sha, key)
         finally:
             if staging is None:
                 con.close()
@@ -438,6 +438,7 @@ def _write_zones(
     delivery: Delivery,
     load_id: str,
     sha: str,
+    key: bytes,
 ) -> None:
     stem = Path(delivery.source_file).name.rsplit(".", 1)[0]
     lineage = {
@@ -448,10 +449,20 @@ def _write_zones(
         "file_sha256": f"'{sha}'",
         "loaded_at": "current_timestamp::TIMESTAMP",
     }
-    raw_select = row_rules.pseudonymised_selects(feed) + [f"{lineage[n]} AS {n}" for n, _ in LINEAGE_COLUMNS]
+    # Identifiers are hashed column by column on both cores, then joined back by source_row.
+    to_hash = [c.name for c in feed.columns if c.pii is Pii.HASH]
+    rows = "FROM checked WHERE len(_rules) = 0"
+    if to_hash:
+        columns = ", ".join('"' + c + '"' for c in to_hash)  # feed column names: plain identifiers
+        clear = f"SELECT source_row, {columns} FROM checked WHERE len(_rules) = 0"
+        con.register("pii_hashed", pseudonymise_columns(con, clear, to_hash, key))
+        rows = "FROM checked JOIN pii_hashed USING (source_row) WHERE len(_rules) = 0"
+    raw_select = row_rules.pseudonymised_selects(feed, hashed_in="pii_hashed" if to_hash else None) + [
+        f"{lineage[n]} AS {n}" for n, _ in LINEAGE_COLUMNS
+    ]
     _atomic_copy(
         con,
-        f"SELECT {', '.join(raw_select)} FROM checked WHERE len(_rules) = 0 ORDER BY source_row",
+        f"SELECT {', '.join(raw_select)} {rows} ORDER BY source_row",
         _partition_dir(cfg.raw_dir, feed.name, delivery.delivery_date) / f"{stem}.parquet",
         stage="raw",
     )

@@ -142,6 +142,28 @@ def set_hmac_key(con, key: bytes) -> None:
     _KEY_CELLS[id(con)] = cell
 
 
+def pseudonymise_columns(con, query: str, columns: list[str], key: bytes):
+    """`source_row` and `<column>_hash` for each column of the rows of `query` (which selects
+    `source_row` and the columns in clear), as an Arrow table.
+
+    The ingest's path for whole deliveries: DuckDB normalises, then each column is hashed at once
+    on both cores (`hmac_batch`), instead of one 2,048-row vector at a time through the
+    single-threaded `grassroots_hmac` function.
+    """
+    import pyarrow as pa
+
+    from grassroots.hmac_batch import hmac_hex_array, midstates
+
+    def q(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    states = midstates(key)
+    normalised = ", ".join(f"{normalise_sql(q(c))} AS {q(c)}" for c in columns)
+    clear = con.execute(f"SELECT source_row, {normalised} FROM ({query})").to_arrow_table()
+    hashed = {f"{c}_hash": hmac_hex_array(clear[c], states) for c in columns}
+    return pa.table({"source_row": clear["source_row"], **hashed})
+
+
 def hmac_py(key: bytes, value: str) -> str | None:
     """Reference implementation (tests, and single values such as a search by ID number).
 

@@ -193,15 +193,22 @@ def build_typed(con: duckdb.DuckDBPyConnection, feed: Feed, mapping: Mapping, re
     con.execute("DROP VIEW typed; DROP TABLE IF EXISTS landing_text; DROP TABLE IF EXISTS landing_canonical")
 
 
-def pseudonymised_selects(feed: Feed, *, from_raw_text: bool = False) -> list[str]:
-    """SELECT expressions of the raw-zone columns (PII hashed/dropped), in `raw_columns` order."""
+def pseudonymised_selects(
+    feed: Feed, *, from_raw_text: bool = False, hashed_in: str | None = None
+) -> list[str]:
+    """SELECT expressions of the raw-zone columns (PII hashed/dropped), in `raw_columns` order.
+
+    `hashed_in`: a relation joined in that already holds the `<column>_hash` values
+    (`pii.pseudonymise_columns`); otherwise they are computed in the query (`pii.hmac_sql`).
+    """
     from grassroots.pii import hmac_sql
 
     out = []
     for col in feed.columns:
         src = _q("_raw_" + col.name) if from_raw_text else _q(col.name)
         if col.pii is Pii.HASH:
-            out.append(f"{hmac_sql(src)} AS {_q(col.name + '_hash')}")
+            hashed = f"{hashed_in}.{_q(col.name + '_hash')}" if hashed_in else hmac_sql(src)
+            out.append(f"{hashed} AS {_q(col.name + '_hash')}")
         elif col.pii is Pii.LENGTH:
             out.append(f"CAST(length({src}) AS INTEGER) AS {_q(col.name + '_length')}")
         elif col.pii is None:
