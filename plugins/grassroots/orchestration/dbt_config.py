@@ -1,12 +1,14 @@
 """How Airflow runs the dbt project (through Cosmos).
 
 dbt lives in its own virtualenv (its pins conflict with Airflow's), so Cosmos calls it as a
-subprocess. The warehouse DAG runs one Cosmos `dbt build` task per stage (seeds + staging; the
-unit-month marts; the evaluation built on them: reallocation plan and scorecard). Measured here,
-a Cosmos task per model costs 4–6 s of dbt start-up each, which made the demo's warehouse run
-five times slower than a bare `dbt build`; per-stage tasks keep it close to the bare build, a
-failure still names the failing model (in the task log and in `audit.dbt_test_results`), and a
-failed stage is retried on its own.
+subprocess. The warehouse DAG runs one Cosmos `dbt build` task per layer: seeds + staging, then
+intermediate + marts (the unit-month marts and the evaluation built on them). Measured here, a
+Cosmos task per model costs 4–6 s of dbt start-up each, which made the demo's warehouse run five
+times slower than a bare `dbt build`; each extra stage costs one dbt start-up and partial parse
+(bench/warehouse_vs_dbt.py: three stages were 1.48× the bare build under load, two are below).
+A failure still names the failing model (task log, `audit.dbt_test_results`, the run's findings),
+a failed layer is retried on its own, and one model alone is rebuilt with the manual DAG
+`grassroots_dbt_manual` (`select`).
 """
 
 from __future__ import annotations
@@ -20,13 +22,10 @@ DBT_PROJECT_DIR = Path(os.environ.get("GRASSROOTS_DBT_PROJECT_DIR", REPO_ROOT / 
 DBT_EXECUTABLE = Path(os.environ.get("GRASSROOTS_DBT_EXECUTABLE", REPO_ROOT / ".venv-dbt" / "bin" / "dbt"))
 DBT_TARGET = os.environ.get("GRASSROOTS_DBT_TARGET", "duckdb")
 
-# (task id, dbt --select, dbt --exclude) in build order. The evaluation models read the unit-month
-# marts, so they form the last stage.
-EVALUATION = "int_reallocation_targets+ int_scorecard_indicator_values+"
+# (task id, dbt --select, dbt --exclude) in build order.
 LAYERS: tuple[tuple[str, str, str | None], ...] = (
     ("dbt_staging", "resource_type:seed path:models/staging", None),
-    ("dbt_marts", "path:models/intermediate path:models/marts", EVALUATION),
-    ("dbt_evaluation", EVALUATION, None),
+    ("dbt_marts", "path:models/intermediate path:models/marts", None),
 )
 
 

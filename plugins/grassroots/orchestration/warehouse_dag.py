@@ -21,10 +21,10 @@ runs on the assets only).
    `mirror_raw`: with `GRASSROOTS_DBT_TARGET=postgres`, `raw.*` is mirrored into the PostgreSQL
    warehouse (new loads copied, withdrawn loads deleted, one transaction) and the read-only role
    `analyst` is granted SELECT on schema `marts` only; a no-op on DuckDB.
-2. `dbt_staging` ► `dbt_marts` ► `dbt_evaluation`: `dbt build` (models and their tests) of the
-   seeds and staging models, of the unit-month marts, and of the evaluation built on them
-   (reallocation plan, scorecard), through Cosmos. A failing test stops the stages after it; every
-   test result is recorded in `audit.dbt_test_results`.
+2. `dbt_staging` ► `dbt_marts`: `dbt build` (models and their tests) of the seeds and staging
+   models, then of the intermediate models and marts (unit-month marts, reallocation plan,
+   scorecard), through Cosmos. A failing test stops the stage after it; every test result is
+   recorded in `audit.dbt_test_results`. One model alone: the manual DAG `grassroots_dbt_manual`.
 3. `validate_marts`: the Great Expectations suite of the published marts (results in
    `audit.validation_results`, feed `marts`); Data Docs rebuilt into `reports/data_docs/`.
 4. `build_report`: the evaluation report (HTML, charts, CSV/Excel exports) for the latest month

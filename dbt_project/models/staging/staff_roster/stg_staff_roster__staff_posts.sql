@@ -2,6 +2,11 @@
 -- Restatements: the latest delivery per key wins (delivery_date, then loaded_at, then source_row);
 -- with var staff_roster_restatement_replaces_snapshot (default true) a county's latest delivery for a
 -- snapshot_date also replaces that whole snapshot, so rows a restatement dropped are dropped here.
+--
+-- A table, not a view: the restatement windows run over every roster row delivered (4.9 M a month
+-- nationally); as a view they were re-run by each of its ~15 data tests and by both models reading
+-- it (60-85 s each at national scale, bench/README.md). Rebuilt whole each run.
+{{ config(materialized='table') }}
 {%- set replaces_snapshot = var('staff_roster_restatement_replaces_snapshot', true) %}
 
 with
