@@ -53,7 +53,7 @@ def stage_rows(result: dict) -> list[tuple[str, str, float, float | None, int | 
         if af:
             for dag_id, d in af["dags"].items():
                 label = f"Airflow: {dag_id}" + (
-                    f" ({d['state']})" if "stopped" in str(d.get("state")) else ""
+                    f" ({d['state']})" if d.get("state", "success") != "success" else ""
                 )
                 rows.append((name, label, d["seconds"], d.get("max_rss_mb"), d.get("rows_per_s")))
         lb = sc.get("lower_bound")
