@@ -102,7 +102,7 @@ def ingest(feed_name: str, until: dt.date | None, validate: bool = True) -> dict
                 raise SystemExit(f"benchmark delivery blocked: {blocked}")
         t = time.perf_counter()
         set_hmac_key(staging, key)
-        ing._write_zones(staging, cfg, feed, delivery, load_id, sha)
+        ing._write_zones(staging, cfg, feed, delivery, load_id, sha, key)
         stages["pseudonymise_write"] += time.perf_counter() - t
         t = time.perf_counter()
         ing._publish(cfg, feed, delivery, result, mapping.name, dt.datetime.now(), frame)
