@@ -218,8 +218,23 @@ def load_run_results(
     return len(rows)
 
 
+def failed_tests(run_results: Path) -> list[str]:
+    """Tests (data and unit tests) that failed in a dbt run: data, not a transient error."""
+    results = json.loads(run_results.read_text(encoding="utf-8")).get("results", [])
+    return [
+        r["unique_id"]
+        for r in results
+        if r.get("status") == "fail" and str(r.get("unique_id", "")).startswith(("test.", "unit_test."))
+    ]
+
+
 def cosmos_callback(project_dir: str, context: dict | None = None, **_: Any) -> int:
-    """Cosmos ``callback``: record the tests of the dbt run that just finished in ``project_dir``."""
+    """Cosmos ``callback``: record the tests of the dbt run that just finished in ``project_dir``.
+
+    A failed test then fails the task *without retry* (AirflowFailException): rebuilding the same
+    data gives the same failure, and at national scale a retry re-runs a 20-minute stage for
+    nothing. Errors (a locked file, a lost connection) keep the stage's retry.
+    """
     from grassroots.warehouse import connect
 
     target = Path(project_dir) / "target"
@@ -229,4 +244,13 @@ def cosmos_callback(project_dir: str, context: dict | None = None, **_: Any) -> 
         return 0
     run_id = str((context or {}).get("run_id") or "manual")
     with connect() as con:
-        return load_run_results(run_results, target / "manifest.json", con, run_id)
+        recorded = load_run_results(run_results, target / "manifest.json", con, run_id)
+    failed = failed_tests(run_results)
+    if failed:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(
+            f"{len(failed)} dbt test(s) failed (data, not retried; rows in audit.dbt_test_results): "
+            + ", ".join(failed[:20])
+        )
+    return recorded

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from airflow.sdk.exceptions import AirflowFailException
 
 from grassroots import dbt_results
 
@@ -181,8 +182,21 @@ def test_cosmos_callback(target, data_dir):
     (target / "target").mkdir()
     for name in ("run_results.json", "manifest.json"):
         (target / name).rename(target / "target" / name)
-    assert dbt_results.cosmos_callback(str(target), context={"run_id": "airflow-run"}) == 5
+    # The run has a failed test: recorded first, then the task fails without retry.
+    with pytest.raises(AirflowFailException, match=r"1 dbt test\(s\) failed .*unique_combination"):
+        dbt_results.cosmos_callback(str(target), context={"run_id": "airflow-run"})
     con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    assert con.execute("SELECT count(*) FROM audit.dbt_test_results").fetchone()[0] == 5
     assert con.execute("SELECT DISTINCT run_id FROM audit.dbt_test_results").fetchall() == [("airflow-run",)]
     con.close()
     assert dbt_results.cosmos_callback(str(data_dir)) == 0  # no target/: nothing, no error
+
+
+def test_cosmos_callback_without_failed_tests_returns_the_count(target, data_dir):
+    (target / "target").mkdir()
+    results = json.loads((target / "run_results.json").read_text())
+    results["results"] = [r for r in results["results"] if r["status"] != "fail"]
+    (target / "target" / "run_results.json").write_text(json.dumps(results))
+    (target / "manifest.json").rename(target / "target" / "manifest.json")
+    assert dbt_results.failed_tests(target / "target" / "run_results.json") == []
+    assert dbt_results.cosmos_callback(str(target), context={"run_id": "airflow-run"}) == 4

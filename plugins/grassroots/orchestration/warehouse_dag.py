@@ -102,7 +102,7 @@ def build_warehouse_dag():
             return {"target": describe(), "mirrored": mirrored, "analyst_role": "marts only"}
 
         kwargs = build_operator_kwargs()
-        # A failing dbt test is not transient: one quick retry covers a locked file, no more.
+        # One quick retry covers a locked file; a failed dbt test fails at once (dbt_results.cosmos_callback).
         layers = [
             DbtBuildLocalOperator(
                 task_id=task_id,
