@@ -91,7 +91,12 @@ def convert(source: Path, target: Path = HERE) -> None:
     )
     SELECT unit_code, name, level, parent_code, province_code, city_code, county_code,
            township_code, urban_rural
-    FROM units ORDER BY unit_code, depth
+    FROM units
+    -- 金门县's placeholder township and village carry the county's own code: they are not units
+    -- (a village code never ends in 000), and keeping them made one code a county, a township and
+    -- a village at once, so data on it passed ingest and then fell out of every mart.
+    WHERE NOT (level IN ('township', 'village') AND unit_code = county_code)
+    ORDER BY unit_code, depth
     """
     _write(con, divisions, target / "divisions_2023.parquet")
 

@@ -5,8 +5,8 @@ Three Parquet files, converted once from the shared CSVs by ``include/reference/
 - ``divisions_2023.parquet``: every province, city, county, township and village/community with
   12-digit ``unit_code``, ``level``, ``parent_code``, ancestor codes and ``urban_rural`` (villages).
   ``(unit_code, level)`` is unique; a handful of codes repeat across levels in the source (东莞, 中山
-  and 儋州 have no counties, so the city appears again as its own county; 金门县 carries placeholder
-  township and village rows with the county's code).
+  and 儋州 have no counties, so the city appears again as its own county). Township and village
+  codes are unique and distinct from every higher level's (PROVENANCE.md: 金门县's placeholders).
 - ``census_county_2020.parquet``: the 2020 census by county (``county_code``, ``level``).
 - ``census_city_2010_2020.parquet``: the 2010 and 2020 censuses by city (``city_code``).
 

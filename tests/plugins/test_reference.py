@@ -40,9 +40,20 @@ def test_rows_per_level(con: duckdb.DuckDBPyConnection) -> None:
         "province": 31,
         "city": 342,
         "county": 2978,
-        "township": 41352,
-        "village": 620573,
+        "township": 41351,
+        "village": 620572,
     }
+
+
+def test_units_have_codes_of_their_own(con: duckdb.DuckDBPyConnection) -> None:
+    # A township or village sharing its code with another row (金门县's placeholders shared the
+    # county's) would let data on a county pass ingest as a unit and then miss every mart.
+    shared = _div(
+        con,
+        "SELECT unit_code FROM DIV GROUP BY unit_code "
+        "HAVING count(*) > 1 AND bool_or(level IN ('township', 'village'))",
+    )
+    assert shared == []
 
 
 def test_codes_are_12_digits_and_consistent(con: duckdb.DuckDBPyConnection) -> None:
@@ -133,7 +144,7 @@ def test_load_reference_tables_idempotent() -> None:
     for _ in range(2):
         counts = reference.load_reference_tables(con, schema="raw")
     assert counts == {
-        "ref_divisions": 665276,
+        "ref_divisions": 665274,
         "ref_census_county": 3312,
         "ref_census_city": 369,
     }

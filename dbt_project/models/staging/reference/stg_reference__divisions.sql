@@ -1,8 +1,7 @@
 -- One row per division code (province … village). Ancestor codes are derived from the unit_code prefix
 -- (12-digit, zero-padded) so they join regardless of how the reference table pads its own columns.
--- The 2023 source repeats five codes at two levels (东莞, 中山 and 儋州 appear again as their own
--- county; 金门县 has placeholder township and village rows carrying the county code): the shallowest
--- level is kept, so unit_code is unique.
+-- The 2023 source repeats three codes at two levels (东莞, 中山 and 儋州 appear again as their own
+-- county): the shallowest level is kept, so unit_code is unique.
 
 with
 
