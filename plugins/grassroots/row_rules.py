@@ -114,6 +114,16 @@ def rule_checks(feed: Feed) -> list[tuple[str, str]]:
                     f"{c} IS NOT NULL AND {c} NOT IN (SELECT unit_code FROM known_codes)",
                 )
             )
+        if col.name == "unit_code":
+            # Units are townships and villages/communities (DESIGN §5); a row on a province, city or
+            # county code belongs to no unit and would fall out of every mart. (A case may still be
+            # handled by a county: handled_by_unit_code only has to be known.)
+            checks.append(
+                (
+                    "not_a_unit:unit_code",
+                    f"{c} IN (SELECT unit_code FROM known_codes WHERE NOT is_unit)",
+                )
+            )
         if col.name == "id_number":
             checks.append(
                 (
@@ -149,7 +159,8 @@ def load_ref_codes(con: duckdb.DuckDBPyConnection, ref_codes_parquet: str) -> No
     except duckdb.CatalogException:
         con.execute(
             "CREATE TEMP TABLE ref_codes AS "
-            f"SELECT unit_code FROM read_parquet({_lit(ref_codes_parquet)}) ORDER BY unit_code"
+            "SELECT unit_code, bool_or(level IN ('township', 'village')) AS is_unit "
+            f"FROM read_parquet({_lit(ref_codes_parquet)}) GROUP BY unit_code ORDER BY unit_code"
         )
 
 
@@ -169,7 +180,7 @@ def build_typed(con: duckdb.DuckDBPyConnection, feed: Feed, mapping: Mapping, re
     code_cols = [c.name for c in feed.columns if c.name in ("unit_code", "handled_by_unit_code")]
     file_codes = " UNION ".join(f"SELECT {_q(c)} AS unit_code FROM typed" for c in code_cols)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE known_codes AS SELECT unit_code FROM ref_codes "
+        "CREATE OR REPLACE TEMP TABLE known_codes AS SELECT unit_code, is_unit FROM ref_codes "
         f"WHERE unit_code IN ({file_codes})"
     )
     # One statement: each rule as a flag column, then the list of the names of the rules broken.

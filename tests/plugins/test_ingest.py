@@ -124,11 +124,13 @@ def test_bad_rows_are_quarantined_with_their_rule(data_dir: Path) -> None:
                 f"T{i},某人,{ID_OK2},,{TOWN},civil_servant,1,2015-01-01,,bachelor,none,2024-01-31"
                 for i in range(8)
             ),
+            # a known code, but a county's (东城区): no unit to count the post in
+            f"S9,周九,{ID_OK2},,110101000000,civil_servant,1,2015-01-01,,bachelor,none,2024-01-31",
         ],
     )
     [res] = run("staff_roster")
     assert res.status == "loaded"
-    assert (res.rows_in, res.rows_loaded, res.rows_quarantined) == (15, 9, 6)
+    assert (res.rows_in, res.rows_loaded, res.rows_quarantined) == (16, 9, 7)
     con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     rules = dict(con.execute("SELECT source_row, rule FROM audit.quarantine ORDER BY 1").fetchall())
     samples = " ".join(r[0] for r in con.execute("SELECT sample FROM audit.quarantine").fetchall())
@@ -140,6 +142,7 @@ def test_bad_rows_are_quarantined_with_their_rule(data_dir: Path) -> None:
         6: "not_in_enum:post_category",
         7: "unparseable_date:hire_date",
         8: "duplicate_key",
+        17: "not_a_unit:unit_code",
     }
     # The quarantine keeps evidence without personal data in clear.
     assert ID_BAD not in samples and "李四" not in samples and "13800000000" not in samples
