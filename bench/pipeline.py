@@ -416,6 +416,41 @@ def stage_by_stage(
     }
 
 
+def validation_probe(workdir: Path, scale: str, month: str, airflow_home: Path, logs: Path) -> dict:
+    """The case-log ingest of one day (the first after the month, as the daily scenario loads it)
+    into an empty warehouse of its own, stage by stage: the full case-log suite's rows per second,
+    whatever mode the scenarios run in (their Airflow figures have no split)."""
+    first = dt.date.fromisoformat(month + "-01")
+    day = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    run_dir = workdir / scale / "validation_probe"
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    source = scale_paths(workdir, scale)["source"] / "case_log" / day.isoformat()
+    link_landing(source, run_dir / "landing" / "case_log" / day.isoformat(), exclude_after=None)
+    env = base_env(run_dir, run_dir / "landing", airflow_home)
+    res = check(
+        run(
+            [PY, str(ROOT / "bench" / "stages.py"), "ingest", "--feed", "case_log"],
+            env,
+            logs / "validation_probe.log",
+        ),
+        "validation probe",
+    )
+    detail = bench_line(Path(res["log"]))
+    rows = detail.get("rows_in", 0)
+    v = detail.get("stages", {}).get("validate")
+    out = {
+        "day": day.isoformat(),
+        "rows": rows,
+        "seconds": res["seconds"],
+        "max_rss_mb": res["max_rss_mb"],
+        "split": detail.get("stages", {}),
+        "validation_rows_per_s": round(rows / v) if rows and v else None,
+    }
+    shutil.rmtree(run_dir)
+    return out
+
+
 def lower_bound(env: dict, logs: Path, landing: Path, month: str, out: Path, name: str) -> dict:
     res = check(
         run(
@@ -675,17 +710,24 @@ def targets(result: dict) -> list[dict]:
             f"{more}{ratio:.1f}× (lower bound {lb:.1f} s)",
             ratio is not None and ratio <= 8,
         )
-    for name in ("month_rebuild", "daily"):  # the largest case-log ingest measured stage by stage
-        st = sc.get(name, {}).get("stages", {}).get("stages", {}).get("ingest:case_log")
-        if st and st.get("validation_rows_per_s"):
-            v = st["validation_rows_per_s"]
-            add(
-                "validation, full case-log suite",
-                "≥ 1,000,000 rows/s",
-                f"{v:,} rows/s ({name}: {st['rows']:,} rows)",
-                v >= 1_000_000,
-            )
-            break
+    probes = [
+        (name, st)
+        for name in ("month_rebuild", "daily")  # the largest case-log ingest measured stage by stage
+        for st in [sc.get(name, {}).get("stages", {}).get("stages", {}).get("ingest:case_log")]
+        if st and st.get("validation_rows_per_s")
+    ]
+    probe = result.get("validation")
+    if probe and probe.get("validation_rows_per_s"):
+        probes.append((f"one day's case log, {probe['day']}", probe))
+    if probes:
+        name, st = probes[0]
+        v = st["validation_rows_per_s"]
+        add(
+            "validation, full case-log suite",
+            "≥ 1,000,000 rows/s",
+            f"{v:,} rows/s ({name}: {st['rows']:,} rows)",
+            v >= 1_000_000,
+        )
     h = result.get("pseudonymisation", {}).get("values_per_s")
     if h:
         add("pseudonymisation", "≥ 2,000,000 values/s", f"{h:,} values/s", h >= 2_000_000)
@@ -822,6 +864,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"[bench] pseudonymisation: {result['pseudonymisation']['values_per_s']:,} values/s", flush=True)
     path = args.results or ROOT / "bench" / "results" / f"{result['date']}-{label}.json"
     previous = json.loads(path.read_text(encoding="utf-8")) if args.merge and path.exists() else {}
+    if args.phase != "ingest":  # (the ingest phase writes no results)
+        result["validation"] = previous.get("validation") or validation_probe(
+            args.workdir, label if ":" in scale else scale, args.month, airflow_home, logs
+        )
+        print(f"[bench] validation: {result['validation']['validation_rows_per_s']:,} rows/s", flush=True)
     result["scenarios"] = dict(previous.get("scenarios", {}))
     if previous:
         result["started_first_run"] = previous.get("started_first_run", previous.get("started"))

@@ -106,6 +106,13 @@ def table(path: Path, result: dict) -> str:
             if s.get("split"):
                 parts = ", ".join(f"{k} {v:,.1f}" for k, v in s["split"].items() if v)
                 split.append(f"- {name} {stage}: {parts} s")
+    probe = result.get("validation")
+    if probe and probe.get("split"):
+        parts = ", ".join(f"{k} {v:,.1f}" for k, v in probe["split"].items() if v)
+        split.append(
+            f"- validation probe, case log of {probe['day']} ({probe['rows']:,} rows) into an empty "
+            f"warehouse: {parts} s; peak RSS {_s(probe['max_rss_mb'])} MB"
+        )
     if split:
         lines += [
             "",

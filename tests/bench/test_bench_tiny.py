@@ -51,6 +51,10 @@ def test_daily_adds_the_next_days_versions(results: dict) -> None:
     assert "dbt_build_full" in month and "dbt_build_incremental" in daily
     assert daily["ingest:case_log"]["files"] == 1
     assert month["ingest:case_log"]["files"] == 3
+    # The validation probe ingests that same day alone, into a warehouse of its own.
+    probe = results["validation"]
+    assert probe["rows"] == daily["ingest:case_log"]["rows"] > 0
+    assert probe["validation_rows_per_s"] > 0 and probe["split"]["validate"] > 0
 
 
 def test_results_file_is_well_formed(results: dict) -> None:
@@ -63,6 +67,7 @@ def test_results_file_is_well_formed(results: dict) -> None:
         "generation",
         "dag_parse",
         "pseudonymisation",
+        "validation",
     } <= set(results)
     assert results["machine"]["cores"] >= 1 and results["machine"]["versions"]["duckdb"]
     assert set(results["dag_parse"]) == {p.name for p in (ROOT / "dags").glob("*.py")}
