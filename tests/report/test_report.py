@@ -390,3 +390,43 @@ def test_navigation_lists_the_counties_of_the_pages_province(demo_warehouse, tmp
     assert f'href="county-{other}.html"' in body and f'href="county-{COUNTY}.html"' in body
     demo_nav = (demo_warehouse.site / "township-350206001000.html").read_text(encoding="utf-8")
     assert f'href="county-{COUNTY}.html"' in demo_nav.split("</nav>")[0], "one province: all counties"
+
+
+def test_parts_render_the_same_site(demo_warehouse, tmp_path, monkeypatch):
+    """Rendered by three processes (`GRASSROOTS_REPORT_WORKERS`), the site is byte for byte the
+    one a single process renders: every page and export exactly once, nothing else."""
+
+    def files(root: Path) -> dict[str, bytes]:
+        return {
+            p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+        }
+
+    monkeypatch.setenv("GRASSROOTS_REPORT_WORKERS", "1")
+    one = files(build_report(PERIOD, warehouse=demo_warehouse.path, out_dir=tmp_path / "one").parent)
+    monkeypatch.setenv("GRASSROOTS_REPORT_WORKERS", "3")
+    three = files(build_report(PERIOD, warehouse=demo_warehouse.path, out_dir=tmp_path / "three").parent)
+    assert sorted(three) == sorted(one)
+    assert [name for name in one if one[name] != three[name]] == []
+    assert sum(name.startswith("township-") for name in one) >= 3  # each part rendered some
+
+
+def test_a_failed_part_fails_the_build_and_publishes_nothing(demo_warehouse, tmp_path, monkeypatch):
+    monkeypatch.setenv("GRASSROOTS_REPORT_WORKERS", "2")
+    # the other part's process fails at once (exit 1), and so does the build
+    monkeypatch.setattr("sys.executable", "/bin/false")
+    with pytest.raises(ReportError, match="report part 1 of 2 failed"):
+        build_report(PERIOD, warehouse=demo_warehouse.path, out_dir=tmp_path / "site")
+    assert not (tmp_path / "site").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+
+
+def test_report_workers_setting(monkeypatch):
+    from grassroots.report import report_workers
+
+    monkeypatch.setenv("GRASSROOTS_REPORT_WORKERS", "0")
+    with pytest.raises(ReportError, match="GRASSROOTS_REPORT_WORKERS"):
+        report_workers(10)
+    monkeypatch.delenv("GRASSROOTS_REPORT_WORKERS")
+    assert report_workers(300) == 1  # the demo: one process
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert report_workers(44_000) == 2  # nationally: one per core
