@@ -75,7 +75,10 @@ EVALUATION_DIR_NAME = "evaluation"
 LATEST = "latest"
 MAX_HTML_ROWS = 500
 TOP_MOVERS = 10
-PAGES_PER_BATCH = 2000  # pages whose rows are fetched together (bounds memory nationally)
+PAGES_PER_BATCH = 2000  # township pages whose rows are fetched together (bounds memory nationally)
+# A county page lists all its units (~220 on average nationally, ~15 for a township page): 2,000
+# county pages at a time held the rows of 660,000 units in Python, 9 GB for the national site.
+COUNTY_PAGES_PER_BATCH = 200
 
 # The per-page queries, each with the column its page is selected on (see `Marts.prefetch`).
 # Not PLAN_FALLBACK_SQL: it keeps a LIMIT per county, so each county page runs its own.
@@ -308,10 +311,10 @@ class _Builder:
             n += 1 + len(self.m.try_query("townships", q.TOWNSHIPS_SQL, month=self.month).rows)
         return n
 
-    def my_batches(self, items: list) -> Iterator[list]:
-        """This part's batches of pages: consecutive slices (at most PAGES_PER_BATCH, and no more
-        than an even share), dealt to the parts in turn."""
-        size = max(1, min(PAGES_PER_BATCH, -(-len(items) // self.parts)))
+    def my_batches(self, items: list, per_batch: int = PAGES_PER_BATCH) -> Iterator[list]:
+        """This part's batches of pages: consecutive slices (at most `per_batch`, and no more than
+        an even share), dealt to the parts in turn."""
+        size = max(1, min(per_batch, -(-len(items) // self.parts)))
         for i, start in enumerate(range(0, len(items), size)):
             if self._parent is not None and os.getppid() != self._parent:
                 raise SystemExit("report part: the build that started it is gone")
@@ -333,7 +336,7 @@ class _Builder:
             self.nav.append(("scorecard.html", "评价 Scorecard"))
         if self.part == 0:
             yield self.overview(counties)
-        for batch in self.my_batches(county_rows):
+        for batch in self.my_batches(county_rows, COUNTY_PAGES_PER_BATCH):
             self.prefetch(COUNTY_QUERIES, "county", [c["county_code"] for c in batch])
             for c in batch:
                 yield self.county_page(c)
