@@ -430,3 +430,32 @@ def test_report_workers_setting(monkeypatch):
     assert report_workers(300) == 1  # the demo: one process
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     assert report_workers(44_000) == 2  # nationally: one per core
+
+
+def test_scorecard_with_many_units_shows_quantiles(demo_warehouse, tmp_path, monkeypatch):
+    """Nationally a tick per unit made a 1 GB scorecard page: above STRIP_MAX_UNITS the strips show
+    each peer group's min, P10, P25, median, P75, P90 and max (checked here against Python's own)."""
+    import statistics
+
+    monkeypatch.setattr("grassroots.report.STRIP_MAX_UNITS", 3)
+    index = build_report(PERIOD, warehouse=demo_warehouse.path, out_dir=tmp_path / "site")
+    html = (index.parent / "scorecard.html").read_text(encoding="utf-8")
+    assert "Too many units" in html
+    data = embedded_data(html)["scores-composite"]
+    got = {tuple(r[:2]): r[2] for r in chart_rows(data, ["peer_group", "quantile_key", "composite_score"])}
+    scores: dict[str, list[float]] = {}
+    with duckdb.connect(str(demo_warehouse.path), read_only=True) as con:
+        rows = con.execute(
+            "select peer_group, composite_score from marts.mart_scorecard "
+            "where month = ?::date and composite_score is not null",
+            [f"{PERIOD}-01"],
+        ).fetchall()
+    for group, score in rows:
+        scores.setdefault(group, []).append(score)
+    assert {g for g, _ in got} == set(scores) and len(got) == 7 * len(scores)
+    for group, values in scores.items():
+        assert got[(group, f"{group}:min")] == pytest.approx(min(values))
+        assert got[(group, f"{group}:median")] == pytest.approx(statistics.median(values))
+        assert got[(group, f"{group}:max")] == pytest.approx(max(values))
+    marks = svgs(html)["scores-composite"].findall(f".//{SVG_NS}rect[@class='mark']")
+    assert len(marks) == len(got)

@@ -79,6 +79,7 @@ PAGES_PER_BATCH = 2000  # township pages whose rows are fetched together (bounds
 # A county page lists all its units (~220 on average nationally, ~15 for a township page): 2,000
 # county pages at a time held the rows of 660,000 units in Python, 9 GB for the national site.
 COUNTY_PAGES_PER_BATCH = 200
+STRIP_MAX_UNITS = 5000  # above it, the scorecard's strips show each peer group's quantiles
 
 # The per-page queries, each with the column its page is selected on (see `Marts.prefetch`).
 # Not PLAN_FALLBACK_SQL: it keeps a LIMIT per county, so each county page runs its own.
@@ -842,14 +843,28 @@ class _Builder:
     def scorecard_page(self, scores: Result, townships: Result) -> Page:
         p = {"month": self.month}
         dims = Section("peer-groups", "分组得分 Composite and dimension scores by peer group")
+        many = len(scores.rows) > STRIP_MAX_UNITS
+        ticks = (
+            f"单位太多（{len(scores.rows):,}），每条竖线为组内分位数：最小、P10、P25、中位数、P75、P90、最大 "
+            f"Too many units ({len(scores.rows):,}) for a tick each: the ticks are each peer group's "
+            "minimum, P10, P25, median, P75, P90 and maximum; every unit's scores are in the table "
+            "below and its exports."
+            if many
+            else "每条竖线一个单位 Each tick is one unit."
+        )
         dims.blocks.append(
             Text(
                 "<p>同类组内比较（城乡 × 人口规模）Units are compared within their peer group "
-                "(urban/rural × population band). 每条竖线一个单位 Each tick is one unit.</p>"
+                f"(urban/rural × population band). {ticks}</p>"
             )
         )
+        strip_sql, key, label = (
+            (q.SCORE_QUANTILES_SQL, "quantile_key", "quantile_label")
+            if many
+            else (q.SCORE_STRIP_SQL, "unit_code", "unit_name")
+        )
         for col in q.SCORE_COLUMNS:
-            res = self.m.query(f"scores-{col}", q.SCORE_STRIP_SQL.format(score=col), **p)
+            res = self.m.query(f"scores-{col}", strip_sql.format(score=col), **p)
             cid = f"scores-{col.removesuffix('_score')}"
             dims.blocks.append(
                 Chart(
@@ -860,8 +875,8 @@ class _Builder:
                         res.records,
                         group="peer_group",
                         value=col,
-                        key="unit_code",
-                        label="unit_name",
+                        key=key,
+                        label=label,
                         title=labels.label(col),
                         xlabel="得分 Score (0–100)",
                     ),

@@ -545,6 +545,36 @@ WHERE s.month = $month AND s.{score} IS NOT NULL
 ORDER BY s.peer_group, s.unit_code
 """
 
+# The strips of a scorecard with too many units for a tick each (nationally 660,000 units, seven
+# scores: a 1 GB page): each peer group's quantiles instead, one tick each.
+SCORE_QUANTILES_SQL = """
+WITH q AS (
+    SELECT
+        peer_group,
+        count(*) AS units,
+        quantile_cont({score}, [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0]) AS v
+    FROM marts.mart_scorecard
+    WHERE month = $month AND {score} IS NOT NULL
+    GROUP BY peer_group
+),
+levels AS (
+    SELECT
+        peer_group,
+        units,
+        unnest(range(7)) AS i,
+        unnest(['min', 'p10', 'p25', 'median', 'p75', 'p90', 'max']) AS quantile,
+        unnest(v) AS {score}
+    FROM q
+)
+SELECT
+    peer_group || ':' || quantile AS quantile_key,
+    quantile || ' (' || units || ' units)' AS quantile_label,
+    peer_group,
+    {score}
+FROM levels
+ORDER BY peer_group, i
+"""
+
 MOVERS_SQL = """
 SELECT
     s.unit_code,
