@@ -65,7 +65,14 @@
 {%- endmacro %}
 
 {% macro duckdb__percentile_cont(expr, fraction) -%}
-    quantile_cont({{ expr }}, {{ fraction }})
+    {#- A median and a P90 of the same column come from one list-valued aggregate, which DuckDB
+        evaluates once: a quantile state holds every value of its group, outside memory_limit, so
+        this halves that memory (mart_workload over 45.6 M national cases). -#}
+    {%- if fraction in (0.5, 0.9) -%}
+        quantile_cont({{ expr }}, [0.5, 0.9])[{{ 1 if fraction == 0.5 else 2 }}]
+    {%- else -%}
+        quantile_cont({{ expr }}, {{ fraction }})
+    {%- endif -%}
 {%- endmacro %}
 
 {# Seconds since midnight of a timestamp (whole seconds). #}
