@@ -1061,13 +1061,18 @@ def report_workers(pages: int) -> int:
     return max(1, min(os.cpu_count() or 1, pages // PAGES_PER_BATCH))
 
 
-def render_part(spec: dict) -> None:
-    """Render part ``spec['part']`` of a site into ``spec['site']`` (``python -m grassroots.report.part``)."""
+def _marts_connection(warehouse: Path | None):
+    """A read-only connection to the marts: the DuckDB file, or (None) the PostgreSQL warehouse."""
     from grassroots.pg_warehouse import marts_connection
 
+    return marts_connection() if warehouse is None else connect(warehouse, read_only=True)
+
+
+def render_part(spec: dict) -> None:
+    """Render part ``spec['part']`` of a site into ``spec['site']`` (``python -m grassroots.report.part``)."""
     month, next_month = _month_bounds(spec["period"])
     wh = spec["warehouse"]
-    with marts_connection() if wh is None else connect(Path(wh), read_only=True) as con:
+    with _marts_connection(None if wh is None else Path(wh)) as con:
         builder = _Builder(
             Marts(con),
             spec["period"],
@@ -1180,7 +1185,7 @@ def build_report(
     """
     t0 = time.perf_counter()
     cfg = settings()
-    from grassroots.pg_warehouse import describe, marts_connection, warehouse_target
+    from grassroots.pg_warehouse import describe, warehouse_target
 
     on_postgres = warehouse is None and warehouse_target() == "postgres"
     wh = Path(warehouse) if warehouse else cfg.warehouse_path
@@ -1188,7 +1193,7 @@ def build_report(
         raise ReportError(f"warehouse {wh} does not exist: build it first (make demo / dbt build)")
     if on_postgres:
         wh = describe()  # named in errors; holds no password
-    with marts_connection() if on_postgres else connect(wh, read_only=True) as con:
+    with _marts_connection(None if on_postgres else wh) as con:
         marts = Marts(con)
         for needed in ("dim_unit", "mart_staffing_mismatch", "mart_staffing_mismatch_county"):
             if not marts.has(needed):
