@@ -26,13 +26,16 @@ population model), not in a single-delivery suite.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import functools
 import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from grassroots.feeds import CASE_CATEGORIES, EDUCATION, FEEDS, Feed, get_feed
+from grassroots.config import settings
+from grassroots.feeds import EDUCATION, FEEDS, Feed, get_feed
 
 Severity = Literal["critical", "warning"]
 CRITICAL: Severity = "critical"
@@ -125,10 +128,22 @@ def critical_mostly() -> float:
     return value
 
 
+@functools.cache
+def sla_categories(seed: str | None = None) -> tuple[str, ...]:
+    """The case categories that have an SLA: the codes of the dbt seed ``case_categories``.
+
+    The seed is the one truth for SLAs; a case in any other category gets no SLA-based rate in the
+    warehouse (null, ``no_sla_for_category``), so the suite warns about it with a count.
+    """
+    path = seed or str(settings().dbt_project_dir / "seeds" / "case_categories.csv")
+    with open(path, encoding="utf-8", newline="") as handle:
+        return tuple(row["category"] for row in csv.DictReader(handle))
+
+
 def _enum_rules(feed: Feed) -> list[Rule]:
     enums = dict(feed.enums)
     if feed.name == "case_log":
-        enums.setdefault("category", CASE_CATEGORIES)
+        enums.setdefault("category", sla_categories())
     if feed.name == "staff_roster":
         enums.setdefault("education", EDUCATION)
     return [
@@ -138,7 +153,12 @@ def _enum_rules(feed: Feed) -> list[Rule]:
             kwargs={"column": col, "value_set": list(values)},
             severity=WARNING if col in _WARNING_ENUMS else CRITICAL,
             columns=(col,),
-            description=f"{col} is one of the {len(values)} known values",
+            description=(
+                f"category has an SLA in seed case_categories ({len(values)} categories); cases in "
+                "other categories get no SLA-based rate (null, no_sla_for_category)"
+                if feed.name == "case_log" and col == "category"
+                else f"{col} is one of the {len(values)} known values"
+            ),
             mostly=None if col in _WARNING_ENUMS else critical_mostly(),
         )
         for col, values in enums.items()
