@@ -63,7 +63,7 @@ from markupsafe import escape
 
 from grassroots.config import REPO_ROOT, settings
 from grassroots.report import data as q
-from grassroots.report import exports, labels, svg
+from grassroots.report import exports, labels, methodology, svg
 from grassroots.report.data import Marts, Result, jsonable
 from grassroots.warehouse import connect
 
@@ -285,6 +285,10 @@ class _Builder:
         self.next_month = next_month
         self.site = site
         self.data_docs_href = data_docs_href
+        # the dbt docs site (reports/dbt_docs/index.html) is written by the same warehouse run
+        self.dbt_docs_href = Path(
+            os.path.relpath(settings().reports_dir / "dbt_docs" / "index.html", self.site)
+        ).as_posix()
         self.nav: list[tuple[str, str]] = []
         self.province_of: dict[str, str] = {}
         self.provinces: set[str] = set()
@@ -307,7 +311,7 @@ class _Builder:
 
     def page_count(self) -> int:
         """How many pages the site has (county and township pages; the overview and scorecard)."""
-        n = 1 + len(self.m.query("counties", q.COUNTIES_SQL, month=self.month).rows)
+        n = 2 + len(self.m.query("counties", q.COUNTIES_SQL, month=self.month).rows)
         if self.m.has("mart_scorecard"):
             n += 1 + len(self.m.try_query("townships", q.TOWNSHIPS_SQL, month=self.month).rows)
         return n
@@ -335,14 +339,28 @@ class _Builder:
         ]
         if self.m.has("mart_scorecard"):
             self.nav.append(("scorecard.html", "评价 Scorecard"))
+        self.nav.append((methodology.FILENAME, methodology.NAV_TEXT))
         if self.part == 0:
             yield self.overview(counties)
+            yield self.methodology_page()
         for batch in self.my_batches(county_rows, COUNTY_PAGES_PER_BATCH):
             self.prefetch(COUNTY_QUERIES, "county", [c["county_code"] for c in batch])
             for c in batch:
                 yield self.county_page(c)
             self.m.forget()
         yield from self.scorecard_pages()
+
+    def methodology_page(self) -> Page:
+        """docs/methodology.md: every published figure with its formula and a worked example."""
+        return Page(
+            methodology.FILENAME,
+            "方法说明 Methodology",
+            [Section("methodology", "指标定义 Definitions", [Text(methodology.methodology_html())])],
+            subtitle=(
+                "每个指标的公式、分母、缺失处理与算例 "
+                "Formula, denominator, unknowns and a worked example for every figure"
+            ),
+        )
 
     def nav_of(self, page: Page) -> list[tuple[str, str]]:
         """The navigation bar: the overview, every county, the scorecard. When the report covers
@@ -1038,7 +1056,9 @@ def _render(builder: _Builder, site: Path) -> None:
     env = _environment()
     template = env.get_template("page.html.j2")
     for page in builder.pages():
-        html = template.render(page=page, nav=builder.nav_of(page), period=builder.period)
+        html = template.render(
+            page=page, nav=builder.nav_of(page), period=builder.period, dbt_docs_href=builder.dbt_docs_href
+        )
         (site / page.filename).write_text(html, encoding="utf-8")
     if builder.part:
         return
