@@ -560,13 +560,13 @@ EXPECTED_UNITS = {
     (V6, FEB): (1000, 3000, 1.0, 0.5, 0.5, 0.75, None, None, True),
 }
 
-# (unit_code, month) → roster_snapshot_date, roster_snapshot_age_days, roster_status,
+# (unit_code, month) → roster_snapshot_date (ISO), roster_snapshot_age_days, roster_status,
 #   has_roster_snapshot_in_month, registered_snapshot_age_days, resident_snapshot_age_days
 #   (mart_population / mart_staffing; roster max age 62, registration 62, resident 400 days)
 EXPECTED_SNAPSHOTS = {
-    (V1, JAN): (D(2024, 1, 31), 0, "current", True, 0, 31),
-    (V1, FEB): (D(2024, 2, 29), 0, "current", True, 0, 60),
-    (V5, FEB): (D(2024, 1, 31), 29, "current", False, 0, 60),
+    (V1, JAN): ("2024-01-31", 0, "current", True, 0, 31),
+    (V1, FEB): ("2024-02-29", 0, "current", True, 0, 60),
+    (V5, FEB): ("2024-01-31", 29, "current", False, 0, 60),
 }
 
 

@@ -364,7 +364,7 @@ def check_time_semantics_and_plan(query) -> None:
         "on p.unit_code = s.unit_code and p.month = s.month"
     )
     _check_rows(
-        [(r[0], r[1], _as_date(r[2]), *r[3:]) for r in rows],
+        [(r[0], r[1], r[2] and _as_date(r[2]).isoformat(), *r[3:]) for r in rows],
         EXPECTED_SNAPSHOTS,
         ("roster_date", "roster_age", "roster_status", "in_month", "registered_age", "resident_age"),
     )
