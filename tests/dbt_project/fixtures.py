@@ -27,8 +27,10 @@ County A, January (roster snapshot 2024-01-31, as restated on 2024-02-10):
     (an earlier snapshot dated 2024-01-15 is superseded by the 01-31 one)
 County A, February (snapshot 2024-02-29): staff 4/2/2 → shares 0.5/0.25/0.25 = resident shares:
     D_resident = 0; D_registered = ½(0.25 + 0.25 + 0) = 0.25 → not by registration; deltas 0.
-County B, January: V5 1000/1000 staff 1, V6 1000/3000 staff 1 → D_resident 0, D_registered 0.25.
-County B, February: no roster delivered → staff unknown, indices null.
+County B, January: V5 1000/1000 staff 1, V6 1000/3000 staff 1; the base holds 2000 of the county's
+    4000 census residents (coverage 0.5 < 0.8) → indices null, d_null_reason 'low_coverage'.
+County B, February: no roster delivered → January's carried forward (age 29 days ≤ 62): staff known;
+    still low coverage. An old (2011) registration file for V5 adds no month to any spine.
 
 Restatements of population: V1's January registration was first delivered as 9999 (2024-02-05)
 and restated as 2000 (2024-02-20); V2's resident figure 2500 (2024-01-10) restated as 2000
@@ -119,8 +121,10 @@ REF_CENSUS = [
         "province": "北京市",
         "city": "北京市",
         "county": "东城区",
-        "pop_total": 708829,
-        "pop_urban": 708829,
+        # a hand-made county total (not the real 708,829): the allocation base (V1–V3, 8000 residents)
+        # holds 8000 / 9000 = 0.889 ≥ 0.8 of it, so County A's indices are published
+        "pop_total": 9000,
+        "pop_urban": 9000,
         "pop_rural": 0,
         "family_households": 280000,
         "share_65plus": 16.5,
@@ -130,8 +134,9 @@ REF_CENSUS = [
         "province": "北京市",
         "city": "北京市",
         "county": "西城区",
-        "pop_total": 1106214,
-        "pop_urban": 1106214,
+        # V5 + V6 = 2000 residents = 0.5 of 4000 < 0.8: County B's indices are null ('low_coverage')
+        "pop_total": 4000,
+        "pop_urban": 4000,
         "pop_rural": 0,
         "family_households": 430000,
         "share_65plus": 17.2,
@@ -244,6 +249,18 @@ def _registration() -> list[dict[str, Any]]:
                     **_lineage(delivery, f"hukou_{month_end:%Y-%m}.csv", i + 1),
                 }
             )
+    # an old delivery (2011) for V5 in County B only: outside the evaluation period (from 2020-01),
+    # it adds no month to any spine and is superseded by the 2024 snapshots at every month end
+    rows.append(
+        {
+            "unit_code": V5,
+            "as_of_date": D(2011, 12, 31),
+            "registered_population": 900,
+            "registered_households": 450,
+            "registered_age_65_plus": 90,
+            **_lineage(D(2012, 1, 10), "hukou_2011-12.csv", 1),
+        }
+    )
     # restatement of V1's January figure
     rows.append(
         {
@@ -504,16 +521,27 @@ def load_postgres(dsn: str, cases_batch: int | None = None) -> None:
 # ---- hand-computed expectations -------------------------------------------------------------
 
 # (county_code, month) → (d_resident, d_registered, allocated_by_registration, county_staff_fte,
-#                         staff_fte_outside_base, posts_to_reallocate)
+#                         staff_fte_outside_base, posts_to_reallocate, fte_misallocated,
+#                         allocation_base_coverage, d_null_reason)
+# County A: base residents 8000 / census 9000 = 0.8889 ≥ 0.8 → published.
+#   January: targets = fair shares 4, 2, 2 (each ≥ the 1-FTE floor; water-filling floors no unit:
+#   V2 first, (8 − 0)·2000 = 16000 ≥ 1·8000); deltas +2, −3, +1. Whole posts: the donor V2 gives
+#   floor(3) = 3 = M; receivers' quotas 3·2/3 = 2 (V1), 3·1/3 = 1 (V3), no remainder → plan moves 3
+#   posts = posts_to_reallocate; fte_misallocated = ½(2 + 3 + 1) = 3 = 0.375 × 8.
+#   February: staff at fair shares → 0 and 0.
+# County B: base residents 2000 / census 4000 = 0.5 < 0.8 → indices, fte_misallocated and
+#   posts_to_reallocate null, d_null_reason 'low_coverage', no plan. In February B delivered no roster:
+#   the January one (2024-01-31) is carried to 02-29 (age 29 ≤ 62 days), so its staff are known (2 FTE).
 EXPECTED_COUNTY = {
-    (COUNTY_A, JAN): (0.375, 0.125, True, 8.0, 3.0, 3.0),
-    (COUNTY_A, FEB): (0.0, 0.25, False, 8.0, 3.0, 0.0),
-    (COUNTY_B, JAN): (0.0, 0.25, False, 2.0, None, 0.0),
-    (COUNTY_B, FEB): (None, None, None, None, None, None),
+    (COUNTY_A, JAN): (0.375, 0.125, True, 8.0, 3.0, 3, 3.0, 8000 / 9000, None),
+    (COUNTY_A, FEB): (0.0, 0.25, False, 8.0, 3.0, 0, 0.0, 8000 / 9000, None),
+    (COUNTY_B, JAN): (None, None, None, 2.0, None, None, None, 0.5, "low_coverage"),
+    (COUNTY_B, FEB): (None, None, None, 2.0, None, None, None, 0.5, "low_coverage"),
 }
 
 # (unit_code, month) → (resident, registered, staff_fte, staff_share, resident_share,
 #                       registered_share, fair_share_staff, reallocation_delta, in_allocation_base)
+# County B's shares are published, its fair shares and deltas are not (low coverage).
 EXPECTED_UNITS = {
     (V1, JAN): (4000, 2000, 2.0, 0.25, 0.5, 0.25, 4.0, 2.0, True),
     (V2, JAN): (2000, 4000, 5.0, 0.625, 0.25, 0.5, 2.0, -3.0, True),
@@ -525,10 +553,20 @@ EXPECTED_UNITS = {
     (V3, FEB): (2000, 2000, 2.0, 0.25, 0.25, 0.25, 2.0, 0.0, True),
     (V4, FEB): (None, None, 0.0, None, None, None, None, None, False),
     (TA, FEB): (None, None, 3.0, None, None, None, None, None, False),
-    (V5, JAN): (1000, 1000, 1.0, 0.5, 0.5, 0.25, 1.0, 0.0, True),
-    (V6, JAN): (1000, 3000, 1.0, 0.5, 0.5, 0.75, 1.0, 0.0, True),
-    (V5, FEB): (1000, 1000, None, None, None, None, None, None, False),
-    (V6, FEB): (1000, 3000, None, None, None, None, None, None, False),
+    (V5, JAN): (1000, 1000, 1.0, 0.5, 0.5, 0.25, None, None, True),
+    (V6, JAN): (1000, 3000, 1.0, 0.5, 0.5, 0.75, None, None, True),
+    # January roster carried forward (age 29 days): staff known in February
+    (V5, FEB): (1000, 1000, 1.0, 0.5, 0.5, 0.25, None, None, True),
+    (V6, FEB): (1000, 3000, 1.0, 0.5, 0.5, 0.75, None, None, True),
+}
+
+# (unit_code, month) → roster_snapshot_date (ISO), roster_snapshot_age_days, roster_status,
+#   has_roster_snapshot_in_month, registered_snapshot_age_days, resident_snapshot_age_days
+#   (mart_population / mart_staffing; roster max age 62, registration 62, resident 400 days)
+EXPECTED_SNAPSHOTS = {
+    (V1, JAN): ("2024-01-31", 0, "current", True, 0, 31),
+    (V1, FEB): ("2024-02-29", 0, "current", True, 0, 60),
+    (V5, FEB): ("2024-01-31", 29, "current", False, 0, 60),
 }
 
 
@@ -548,8 +586,9 @@ EXPECTED_WORKLOAD = {
     (V2, JAN): (1, 0, 1, 1, 0, 1, 1, 0, 0, 1, 0, 1, 1.0, 1.0, 0.0, 0.0, 1.0, 132.0, 0.2),
     (V2, FEB): (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, None, None, None, None, 0.0),
     (V1, FEB): (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, None, None, None, None, 0.0),
-    # V5 Feb: c2 in progress, responded at once → backlog 1; County B has no roster in Feb
-    (V5, FEB): (1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1.0, 0.0, None, 0.0, 0.0, None, None),
+    # V5 Feb: c2 in progress, responded at once → backlog 1; County B delivered no roster in Feb, its
+    # January roster is carried forward (age 29 ≤ 62 days): staff 1 → 1 case / 1 FTE = 1.0
+    (V5, FEB): (1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1.0, 0.0, None, 0.0, 0.0, None, 1.0),
 }
 # (county_code, month) → received, cancelled, closed, response_rate, resolution_rate, satisfaction_rate,
 #   escalation_rate, repeat_rate, backlog, response_hours_median, closure_hours_median
@@ -605,9 +644,10 @@ EXPECTED_WORKLOAD_TOWNSHIP = {
         11.5, 96.9
     ),
     # TB Feb: V5 V6 (the office has no staff, so it is not a unit on the spine); c2 open, answered at
-    # once; no roster in February → staff and per-FTE measures null; residents 2000 → 5 per 10k.
+    # once; no roster in February, the January one carried forward (age 29 ≤ 62 days): staff 1 + 1 = 2
+    # → 1/2 case and 1/2 backlog per FTE; residents 2000 → 5 per 10k.
     (TB, FEB): (
-        COUNTY_B, 2, False, None, 1, 0, 0, 1, None, None, 5.0, 1.0, 1.0, 0.0, None, None, 0.0, 0.0, None,
+        COUNTY_B, 2, True, 2.0, 1, 0, 0, 1, 0.5, 0.5, 5.0, 1.0, 1.0, 0.0, None, None, 0.0, 0.0, None,
         None
     ),
 }

@@ -29,6 +29,7 @@ from fixtures import (
     COUNTY_A,
     EXPECTED_CASES,
     EXPECTED_COUNTY,
+    EXPECTED_SNAPSHOTS,
     EXPECTED_UNITS,
     EXPECTED_WORKLOAD,
     EXPECTED_WORKLOAD_CATEGORY,
@@ -56,7 +57,8 @@ UNIT_SQL = """
 """
 COUNTY_SQL = """
     select county_code, month, d_resident, d_registered, allocated_by_registration, county_staff_fte,
-           staff_fte_outside_base, posts_to_reallocate
+           staff_fte_outside_base, posts_to_reallocate, fte_misallocated, allocation_base_coverage,
+           d_null_reason
     from marts.mart_staffing_mismatch_county
 """
 WORKLOAD_SQL = """
@@ -337,6 +339,9 @@ def check_marts(unit_rows: list[tuple], county_rows: list[tuple]) -> None:
             "county_staff_fte",
             "staff_fte_outside_base",
             "posts_to_reallocate",
+            "fte_misallocated",
+            "allocation_base_coverage",
+            "d_null_reason",
         ),
     )
     # the reallocation plan keeps each county's total
@@ -346,6 +351,52 @@ def check_marts(unit_rows: list[tuple], county_rows: list[tuple]) -> None:
             key = (row[0][:6], _as_date(row[1]))
             sums[key] = sums.get(key, 0.0) + float(row[9])
     assert all(abs(s) < 1e-9 for s in sums.values()), sums
+
+
+def check_time_semantics_and_plan(query) -> None:
+    """One carry-forward rule (roster and population, ages and statuses, EXPECTED_SNAPSHOTS), the spine
+    bounded by the evaluation period (the 2011 registration file of V5 adds no month), and the plan's
+    size equal to its moves (posts_to_reallocate = Σ fte, planned_change_posts on mart_staffing)."""
+    rows = query(
+        "select p.unit_code, p.month, p.roster_snapshot_date, p.roster_snapshot_age_days, p.roster_status, "
+        "s.has_roster_snapshot_in_month, p.registered_snapshot_age_days, p.resident_snapshot_age_days "
+        "from marts.mart_population as p inner join marts.mart_staffing as s "
+        "on p.unit_code = s.unit_code and p.month = s.month"
+    )
+    _check_rows(
+        [(r[0], r[1], r[2] and _as_date(r[2]).isoformat(), *r[3:]) for r in rows],
+        EXPECTED_SNAPSHOTS,
+        ("roster_date", "roster_age", "roster_status", "in_month", "registered_age", "resident_age"),
+    )
+    # the spine: both counties keep exactly January and February 2024 despite the 2011 file
+    months = {_as_date(r[0]) for r in query("select distinct month from intermediate.int_unit_months")}
+    assert months == {JAN, JAN.replace(month=2)}, months
+    # posts_to_reallocate = Σ fte of the plan per county-month (null where the indices are null)
+    plan = dict(
+        ((r[0], _as_date(r[1])), float(r[2]))
+        for r in query("select county_code, month, sum(fte) from marts.mart_reallocation_plan group by 1, 2")
+    )
+    for county, month, posts in query(
+        "select county_code, month, posts_to_reallocate from marts.mart_staffing_mismatch_county"
+    ):
+        key = (county, _as_date(month))
+        if posts is None:
+            assert key not in plan, key
+        else:
+            assert _close(posts, plan.get(key, 0.0)), (key, posts, plan)
+    # per unit, side by side: V2 January gives 3 whole posts; V1 gets 2, V3 1; norm gap still there
+    rows = query(
+        "select unit_code, planned_change_posts, norm_staffing_gap, staffing_gap from marts.mart_staffing "
+        "where month = date '2024-01-01' and county_code = '" + COUNTY_A + "' order by unit_code"
+    )
+    assert [(r[0], r[1]) for r in rows] == [
+        (TA, None),
+        (V1, 2),
+        (f"{COUNTY_A[:6]}001002", -3),
+        (f"{COUNTY_A[:6]}001003", 1),
+        (V4, None),
+    ], rows
+    assert all(_close(r[2], r[3]) for r in rows)
 
 
 def check_other_models(query) -> None:
@@ -584,6 +635,7 @@ def test_duckdb_schemas_and_mismatch_marts(duckdb_wh: Warehouse) -> None:
     assert {"raw", "staging", "intermediate", "marts"} <= schemas
     assert not any(s.startswith(("marts_", "main_")) for s in schemas), schemas
     check_marts(duckdb_wh.query(UNIT_SQL), duckdb_wh.query(COUNTY_SQL))
+    check_time_semantics_and_plan(duckdb_wh.query)
     check_other_models(duckdb_wh.query)
 
 
@@ -611,6 +663,7 @@ def test_postgres_schemas_and_mismatch_marts(postgres_wh: Warehouse) -> None:
     schemas = {r[0] for r in postgres_wh.query("select schema_name from information_schema.schemata")}
     assert {"raw", "staging", "intermediate", "marts"} <= schemas
     check_marts(postgres_wh.query(UNIT_SQL), postgres_wh.query(COUNTY_SQL))
+    check_time_semantics_and_plan(postgres_wh.query)
     check_other_models(postgres_wh.query)
 
 

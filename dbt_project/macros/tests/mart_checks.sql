@@ -195,8 +195,10 @@
         or abs(county.staff_fte - townships.staff_fte) > 1e-6
 {% endtest %}
 
-{#- Applying the moves brings every unit to its target, and targets keep each county's total:
-    Σ target_delta = 0 per county-month, and staff − out + in = target for every unit. -#}
+{#- Applying the moves brings every unit to its planned staff (whole posts), and the plan keeps each
+    county's total: Σ planned_change_posts = 0 and Σ target_delta = 0 per county-month, staff − out + in
+    = planned_fte for every unit, every move is a whole number of posts, and no donor ends below its
+    floor (when the floors are feasible). -#}
 {% test mart_reallocation_plan_moves_reach_targets(model) %}
     with targets as (
         select * from {{ ref('int_reallocation_targets') }}
@@ -210,22 +212,52 @@
         select unit_code, month, sum(fte) as net_fte from flows group by unit_code, month
     ),
     unit_check as (
-        select targets.county_code, targets.month, targets.unit_code, 'unit misses target' as problem
+        select targets.county_code, targets.month, targets.unit_code, 'unit misses its planned staff' as problem
         from targets
         left join net
             on targets.unit_code = net.unit_code and targets.month = net.month
-        where abs(targets.staff_fte + coalesce(net.net_fte, 0) - targets.target_fte) > 1e-6
+        where abs(targets.staff_fte + coalesce(net.net_fte, 0) - targets.planned_fte) > 1e-6
+        union all
+        select county_code, month, unit_code, 'donor ends below its floor' as problem
+        from targets
+        where planned_change_posts < 0 and floor_feasible and planned_fte < floor_fte - 1e-6
+    ),
+    move_check as (
+        select county_code, month, from_unit_code as unit_code, 'move is not a whole post' as problem
+        from {{ model }}
+        where abs(fte - round(fte)) > 1e-9
     ),
     county_check as (
         select county_code, month, cast(null as {{ dbt.type_string() }}) as unit_code,
             'deltas do not sum to zero' as problem
         from targets
         group by county_code, month
-        having abs(sum(target_delta)) > 1e-6
+        having abs(sum(target_delta)) > 1e-6 or sum(planned_change_posts) <> 0
     )
     select * from unit_check
     union all
+    select * from move_check
+    union all
     select * from county_check
+{% endtest %}
+
+{#- One truth for the plan's size: posts_to_reallocate of the county mart equals the FTE the plan moves
+    (Σ mart_reallocation_plan.fte per county-month, 0 when no move), and a county without published
+    indices has neither a figure nor moves. -#}
+{% test mart_posts_to_reallocate_equals_plan(model) %}
+    with plan as (
+        select county_code, month, sum(fte) as fte
+        from {{ ref('mart_reallocation_plan') }}
+        group by county_code, month
+    )
+    select county.county_code, county.month, county.posts_to_reallocate, plan.fte as plan_fte
+    from {{ model }} as county
+    left join plan
+        on county.county_code = plan.county_code and county.month = plan.month
+    where
+        (county.posts_to_reallocate is null and plan.fte is not null)
+        or (county.posts_to_reallocate is not null
+            and abs(county.posts_to_reallocate - coalesce(plan.fte, 0)) > 1e-9)
 {% endtest %}
 
 {#- Every spine unit-month has a scorecard row (no unit silently dropped). -#}

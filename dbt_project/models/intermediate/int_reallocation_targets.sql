@@ -12,6 +12,21 @@
 -- ≥ floor_{k+1} × (R − Σ_{j≤k} resident_j). When the county has fewer staff than the floors need
 -- (T < Σ floor), the floor cannot be kept: target = fair share (floor_feasible = false).
 -- target_delta_i = target_i − staff_i sums to zero over the county (tested).
+-- Only county-months whose indices are published (mart_staffing_mismatch.d_null_reason null: staff
+-- known, coverage reached) are planned.
+--
+-- Whole posts (the plan a county can carry out). target_fte is exact but fractional; the plan moves
+-- integers:
+--   donors (target_delta < 0) give donor_posts_i = floor(surplus_i), surplus_i = staff_i − target_i:
+--     a donor keeps staff_i − floor(surplus_i) ≥ target_i ≥ its floor, so no unit drops below its floor
+--     and a unit below its floor is never a donor;
+--   M = Σ donor_posts_i posts are handed out to the receivers (target_delta > 0) by the largest-
+--     remainder (Hamilton) method on their needs: quota_i = M × need_i / Σ need, each gets
+--     floor(quota_i), and the M − Σ floor(quota) posts left go one each to the largest remainders
+--     quota_i − floor(quota_i) (ties by unit_code);
+--   planned_change_posts_i = −donor_posts_i, +received_i, or 0: integers summing to 0 per county-month
+--     (county total kept); planned_fte_i = staff_i + planned_change_posts_i.
+-- Comparisons carry a 1e-9 tolerance so that 2.9999999999 FTE of float noise counts as 3.
 
 with
 
@@ -76,6 +91,7 @@ base as (
         on coalesce(units.urban_rural_class, 'unclassified') = floors.urban_rural_class
     where
         mismatch.in_allocation_base
+        and mismatch.d_null_reason is null
         and mismatch.county_staff_fte is not null
         and mismatch.county_resident_population > 0
 
@@ -153,7 +169,7 @@ lambdas as (
 
 ),
 
-final as (
+targets as (
 
     select
         unit_code,
@@ -174,9 +190,93 @@ final as (
         ) }} as target_fte
     from lambdas
 
+),
+
+deltas as (
+
+    select
+        *,
+        target_fte - staff_fte as target_delta,
+        case
+            when target_fte - staff_fte < -1e-9 then cast(floor(staff_fte - target_fte + 1e-9) as {{ dbt.type_int() }})
+            else 0
+        end as donor_posts,
+        case when target_fte - staff_fte > 1e-9 then target_fte - staff_fte else 0 end as need_fte
+    from targets
+
+),
+
+quotas as (
+
+    select
+        *,
+        sum(donor_posts) over (partition by county_code, month) as county_posts_moved,
+        sum(need_fte) over (partition by county_code, month) as county_need_fte
+    from deltas
+
+),
+
+hamilton as (
+
+    select
+        *,
+        case
+            when need_fte > 0
+                then cast(floor(county_posts_moved * need_fte / county_need_fte + 1e-9) as {{ dbt.type_int() }})
+            else 0
+        end as quota_floor,
+        case
+            when need_fte > 0
+                then round(cast(
+                    county_posts_moved * need_fte / county_need_fte
+                    - floor(county_posts_moved * need_fte / county_need_fte + 1e-9) as decimal(38, 18)
+                ), 9)
+        end as quota_remainder
+    from quotas
+
+),
+
+ranked as (
+
+    select
+        *,
+        county_posts_moved - sum(quota_floor) over (partition by county_code, month) as posts_left,
+        row_number() over (
+            partition by county_code, month
+            order by case when need_fte > 0 then 0 else 1 end, quota_remainder desc, unit_code
+        ) as remainder_rank
+    from hamilton
+
+),
+
+final as (
+
+    select
+        unit_code,
+        month,
+        county_code,
+        staff_fte,
+        resident_population,
+        fair_share_staff,
+        floor_fte,
+        county_staff_fte,
+        county_resident_population,
+        floor_feasible,
+        is_floored,
+        target_fte,
+        target_delta,
+        cast(
+            case
+                when donor_posts > 0 then -donor_posts
+                when need_fte > 0 then quota_floor + case when remainder_rank <= posts_left then 1 else 0 end
+                else 0
+            end as {{ dbt.type_int() }}
+        ) as planned_change_posts
+    from ranked
+
 )
 
 select
     *,
-    target_fte - staff_fte as target_delta
+    {{ to_float('staff_fte + planned_change_posts') }} as planned_fte
 from final

@@ -1,8 +1,12 @@
--- Staffing of each unit and month from the county's roster snapshot of that month: the latest
--- snapshot_date within the month (rosters are delivered per county). Only posts active on the
--- snapshot date count. A unit in a county whose roster for the month exists but lists nobody at the
--- unit gets 0 FTE; when the county delivered no roster for the month every measure is null (unknown,
--- not zero) and has_roster is false.
+-- Staffing of each unit and month from its county's roster carried forward to the month end (the same
+-- rule as population, int_population_unit_months): the county's latest roster snapshot_date at or
+-- before the month end (rosters are delivered per county), with its age in days. Only posts active on
+-- the snapshot date count. roster_status:
+--   'current'        age ≤ max_age_days of feed staff_roster (seed snapshot_max_age, 62): staff known;
+--   'stale_snapshot' older than that: every measure null (the date and age stay visible);
+--   'no_snapshot'    no roster at or before the month end: every measure null.
+-- has_roster = (roster_status = 'current'). A unit in a county whose usable roster lists nobody at the
+-- unit gets 0 FTE; without a usable roster every measure is null (unknown, not zero).
 
 with
 
@@ -18,14 +22,70 @@ staff_posts as (
 
 ),
 
-roster_snapshots as (
+max_age as (
+
+    select max(max_age_days) as roster_max_age_days
+    from {{ ref('snapshot_max_age') }}
+    where feed = 'staff_roster'
+
+),
+
+snapshot_dates as (
+
+    select distinct
+        county_code,
+        snapshot_date
+    from staff_posts
+
+),
+
+-- each county snapshot is valid from its date until the county's next snapshot (exclusive)
+snapshot_validity as (
 
     select
         county_code,
-        {{ month_start('snapshot_date') }} as month,
-        max(snapshot_date) as roster_snapshot_date
-    from staff_posts
-    group by county_code, {{ month_start('snapshot_date') }}
+        snapshot_date,
+        coalesce(
+            lead(snapshot_date) over (partition by county_code order by snapshot_date),
+            cast('9999-12-31' as date)
+        ) as valid_until
+    from snapshot_dates
+
+),
+
+county_months as (
+
+    select distinct
+        county_code,
+        month,
+        month_end
+    from unit_months
+
+),
+
+roster_snapshots as (
+
+    select
+        county_months.county_code,
+        county_months.month,
+        snapshot_validity.snapshot_date as roster_snapshot_date,
+        {{ dbt.datediff('snapshot_validity.snapshot_date', 'county_months.month_end', 'day') }}
+            as roster_snapshot_age_days,
+        max_age.roster_max_age_days
+    from county_months
+    cross join max_age
+    inner join snapshot_validity
+        on
+            county_months.county_code = snapshot_validity.county_code
+            and county_months.month_end >= snapshot_validity.snapshot_date
+            and county_months.month_end < snapshot_validity.valid_until
+
+),
+
+current_rosters as (
+
+    select * from roster_snapshots
+    where roster_snapshot_age_days <= roster_max_age_days
 
 ),
 
@@ -33,12 +93,12 @@ active_posts as (
 
     select
         staff_posts.*,
-        roster_snapshots.month
+        current_rosters.month
     from staff_posts
-    inner join roster_snapshots
+    inner join current_rosters
         on
-            staff_posts.county_code = roster_snapshots.county_code
-            and staff_posts.snapshot_date = roster_snapshots.roster_snapshot_date
+            staff_posts.county_code = current_rosters.county_code
+            and staff_posts.snapshot_date = current_rosters.roster_snapshot_date
     where staff_posts.is_active_at_snapshot
 
 ),
@@ -74,7 +134,17 @@ joined as (
         unit_months.month,
         unit_months.county_code,
         roster_snapshots.roster_snapshot_date,
-        roster_snapshots.roster_snapshot_date is not null as has_roster,
+        roster_snapshots.roster_snapshot_age_days,
+        case
+            when roster_snapshots.roster_snapshot_date is null then 'no_snapshot'
+            when roster_snapshots.roster_snapshot_age_days > roster_snapshots.roster_max_age_days
+                then 'stale_snapshot'
+            else 'current'
+        end as roster_status,
+        coalesce(roster_snapshots.roster_snapshot_age_days <= roster_snapshots.roster_max_age_days, false)
+            as has_roster,
+        coalesce({{ month_start('roster_snapshots.roster_snapshot_date') }} = unit_months.month, false)
+            as has_roster_snapshot_in_month,
         unit_staffing.civil_servant_fte,
         unit_staffing.public_institution_fte,
         unit_staffing.community_worker_fte,
@@ -101,13 +171,17 @@ joined as (
 
 final as (
 
-    -- no roster for the county-month: unknown (null); roster without the unit: zero
+    -- no usable roster for the county-month: unknown (null); roster without the unit: zero
     select
         unit_code,
         month,
         county_code,
         roster_snapshot_date,
+        roster_snapshot_age_days,
+        roster_status,
         has_roster,
+        has_roster as is_roster_current,
+        has_roster_snapshot_in_month,
         case when has_roster then coalesce(civil_servant_fte, 0) end as civil_servant_fte,
         case when has_roster then coalesce(public_institution_fte, 0) end as public_institution_fte,
         case when has_roster then coalesce(community_worker_fte, 0) end as community_worker_fte,

@@ -3,9 +3,12 @@
 --            feed, from the reference divisions (全覆盖: a unit with no data still gets its rows),
 --            plus township-level units that appear in the staff roster (township offices have staff
 --            but no population of their own);
---   months = the distinct months of the feeds' periods (roster snapshot_date, registration
---            as_of_date, case reported_at). Resident population is quarterly/yearly and carried
---            forward, so it does not add months of its own.
+--   months = per county, the months in which THAT county has data in some feed (roster
+--            snapshot_date, registration as_of_date, case reported_at), within the evaluation period
+--            (seed evaluation_period: start_month … end_month, blank end = no bound). So an old
+--            delivery for one county (a 2011 case log) adds no month outside the period and no month
+--            to any other county. Resident population is quarterly/yearly and carried forward, so
+--            it does not add months of its own.
 
 with
 
@@ -36,6 +39,12 @@ residents as (
 cases as (
 
     select * from {{ ref('stg_case_log__cases') }}
+
+),
+
+period as (
+
+    select * from {{ ref('evaluation_period') }}
 
 ),
 
@@ -93,13 +102,26 @@ evaluated_units as (
 
 ),
 
-feed_months as (
+feed_county_months as (
 
-    select {{ month_start('snapshot_date') }} as month from staff_posts
+    select county_code, {{ month_start('snapshot_date') }} as month from staff_posts
     union
-    select {{ month_start('as_of_date') }} as month from registration
+    select county_code, {{ month_start('as_of_date') }} as month from registration
     union
-    select reported_month as month from cases
+    select county_code, reported_month as month from cases
+
+),
+
+county_months as (
+
+    select
+        feed_county_months.county_code,
+        feed_county_months.month
+    from feed_county_months
+    cross join period
+    where
+        feed_county_months.month >= period.start_month
+        and (period.end_month is null or feed_county_months.month <= period.end_month)
 
 ),
 
@@ -107,13 +129,14 @@ final as (
 
     select
         evaluated_units.unit_code,
-        feed_months.month,
-        {{ month_end('feed_months.month') }} as month_end,
+        county_months.month,
+        {{ month_end('county_months.month') }} as month_end,
         evaluated_units.unit_level,
         evaluated_units.county_code,
         evaluated_units.township_code
     from evaluated_units
-    cross join feed_months
+    inner join county_months
+        on evaluated_units.county_code = county_months.county_code
 
 )
 

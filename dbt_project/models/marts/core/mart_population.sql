@@ -1,6 +1,9 @@
 -- Population per evaluated unit and month (DESIGN §5): registered (户籍) and resident (常住) population as
 -- of the month end (the latest snapshot at or before it, carried forward), residence_ratio, the age of
--- each snapshot, and vulnerable groups per resident and per member of staff.
+-- each snapshot, and vulnerable groups per resident and per member of staff. One carry-forward rule for
+-- every snapshot feed (seed snapshot_max_age): per feed the snapshot date, its age at month end, its
+-- status (current / stale_snapshot / no_snapshot) and an is_*_current flag, for the two population
+-- feeds and the county's staff roster, so other marts can filter on them.
 
 with
 
@@ -44,6 +47,8 @@ final as (
         population.registered_age_65_plus,
         population.registered_as_of_date,
         population.registered_snapshot_age_days,
+        population.registration_status,
+        population.is_registration_current,
         population.resident_population,
         population.resident_households,
         population.floating_population_in,
@@ -51,6 +56,12 @@ final as (
         population.vulnerable_persons,
         population.resident_as_of_date,
         population.resident_snapshot_age_days,
+        population.resident_status,
+        population.is_resident_current,
+        staffing.roster_snapshot_date,
+        staffing.roster_snapshot_age_days,
+        staffing.roster_status,
+        staffing.has_roster as is_roster_current,
         population.residence_ratio,
         population.migration_class,
         {{ safe_divide('population.residents_age_65_plus', 'population.resident_population') }}

@@ -1,14 +1,15 @@
--- The reallocation plan as moves (该增的增、该减的减): per county and month, which unit gives how many FTE
--- to which, so that every unit in the allocation base reaches its target (int_reallocation_targets:
--- fair share by residents, at least the floor, county total unchanged).
+-- The reallocation plan as moves of whole posts (该增的增、该减的减): per county and month, which unit
+-- gives how many posts to which, so that every unit in the allocation base reaches its planned staff
+-- (int_reallocation_targets: planned_change_posts, the integer rounding of the target by residents
+-- that keeps the county total and the floors; see that model's header).
 --
--- Greedy interval matching, in SQL: donors (target_delta < 0) ordered by surplus, largest first, lay
--- their surpluses end to end on [0, S); receivers (target_delta > 0) ordered by need, largest first,
--- lay their needs end to end on [0, S) (Σ surplus = Σ need = S because deltas sum to zero). A move is
--- every overlap of a donor's interval with a receiver's, of size min(ends) − max(starts). Each donor
--- gives exactly its surplus, each receiver gets exactly its need, and there are at most
--- donors + receivers − 1 moves per county-month. FTE are fractional; overlaps below 1e-9 (rounding)
--- are dropped.
+-- Greedy interval matching, in SQL: donors (planned_change_posts < 0) ordered by posts given, most
+-- first, lay them end to end on [0, M); receivers (planned_change_posts > 0) ordered by posts received,
+-- most first, lay them end to end on [0, M) (both sum to M, the county's posts moved). A move is every
+-- overlap of a donor's interval with a receiver's, of size min(ends) − max(starts): integer, because
+-- every interval end is an integer. Each donor gives exactly its posts, each receiver gets exactly
+-- its posts, at most donors + receivers − 1 moves per county-month, and Σ fte = M =
+-- mart_staffing_mismatch_county.posts_to_reallocate (data test).
 
 with
 
@@ -32,13 +33,14 @@ donors as (
         county_code,
         staff_fte,
         target_fte,
-        -target_delta as surplus,
-        sum(-target_delta) over (
-            partition by county_code, month order by target_delta asc, unit_code asc
+        planned_fte,
+        -planned_change_posts as surplus,
+        sum(-planned_change_posts) over (
+            partition by county_code, month order by planned_change_posts asc, unit_code asc
             rows between unbounded preceding and current row
         ) as interval_end
     from targets
-    where target_delta < -1e-9
+    where planned_change_posts < 0
 
 ),
 
@@ -50,13 +52,14 @@ receivers as (
         county_code,
         staff_fte,
         target_fte,
-        target_delta as need,
-        sum(target_delta) over (
-            partition by county_code, month order by target_delta desc, unit_code asc
+        planned_fte,
+        planned_change_posts as need,
+        sum(planned_change_posts) over (
+            partition by county_code, month order by planned_change_posts desc, unit_code asc
             rows between unbounded preceding and current row
         ) as interval_end
     from targets
-    where target_delta > 1e-9
+    where planned_change_posts > 0
 
 ),
 
@@ -71,8 +74,10 @@ moves as (
         - greatest(donors.interval_end - donors.surplus, receivers.interval_end - receivers.need) as fte,
         donors.staff_fte as from_staff_fte,
         donors.target_fte as from_target_fte,
+        donors.planned_fte as from_planned_fte,
         receivers.staff_fte as to_staff_fte,
-        receivers.target_fte as to_target_fte
+        receivers.target_fte as to_target_fte,
+        receivers.planned_fte as to_planned_fte
     from donors
     inner join receivers
         on
@@ -99,14 +104,16 @@ final as (
         {{ to_float('moves.fte') }} as fte,
         moves.from_staff_fte,
         moves.from_target_fte,
+        moves.from_planned_fte,
         moves.to_staff_fte,
-        moves.to_target_fte
+        moves.to_target_fte,
+        moves.to_planned_fte
     from moves
     left join units as from_units
         on moves.from_unit_code = from_units.unit_code
     left join units as to_units
         on moves.to_unit_code = to_units.unit_code
-    where moves.fte > 1e-9
+    where moves.fte > 0
 
 )
 

@@ -6,8 +6,12 @@
 --                                   households, else registered households)
 --   required_grid_worker_fte      = required_grids × norm grid_workers_per_grid
 --   required_staff_fte            = required_community_worker_fte + required_grid_worker_fte
---   staffing_gap                  = required_staff_fte − (community_worker_fte + grid_worker_fte)
---                                   (positive = understaffed; only the posts the norms govern count)
+--   norm_staffing_gap             = required_staff_fte − (community_worker_fte + grid_worker_fte)
+--                                   (positive = understaffed; only the posts the norms govern count);
+--   staffing_gap                  = norm_staffing_gap (the earlier name, kept as a documented alias)
+-- Two questions, two answers: norm_staffing_gap compares the unit with the national/provincial norm
+-- (more staff may be needed overall); planned_change_posts (int_reallocation_targets) redistributes
+-- the county's OWN staff by residents, county total unchanged. Both are on every row, side by side.
 --   certification: at least norm community_worker_certified_share_min of community workers certified.
 -- Norms apply to village-level units (communities and villages) of a known urban/rural class; township
 -- offices and unclassified units get null requirements. Unknown roster → actual staff null → gap null.
@@ -35,6 +39,12 @@ staffing as (
 units as (
 
     select * from {{ ref('dim_unit') }}
+
+),
+
+reallocation as (
+
+    select * from {{ ref('int_reallocation_targets') }}
 
 ),
 
@@ -84,6 +94,11 @@ joined as (
         units.peer_group,
         staffing.has_roster,
         staffing.roster_snapshot_date,
+        staffing.roster_snapshot_age_days,
+        staffing.roster_status,
+        staffing.has_roster_snapshot_in_month,
+        reallocation.target_fte as reallocation_target_fte,
+        reallocation.planned_change_posts,
         staffing.civil_servant_fte,
         staffing.public_institution_fte,
         staffing.community_worker_fte,
@@ -120,6 +135,10 @@ joined as (
             and unit_months.month = population.month
     left join units
         on unit_months.unit_code = units.unit_code
+    left join reallocation
+        on
+            unit_months.unit_code = reallocation.unit_code
+            and unit_months.month = reallocation.month
     left join norms_by_class
         on units.urban_rural_class = norms_by_class.urban_rural_class
 
@@ -147,6 +166,10 @@ final as (
         peer_group,
         has_roster,
         roster_snapshot_date,
+        roster_snapshot_age_days,
+        roster_status,
+        has_roster as is_roster_current,
+        has_roster_snapshot_in_month,
         civil_servant_fte,
         public_institution_fte,
         community_worker_fte,
@@ -182,7 +205,13 @@ final as (
         {{ to_float(
             'required_community_worker_fte + required_grids * grid_workers_per_grid_norm'
             ~ ' - (community_worker_fte + grid_worker_fte)'
+        ) }} as norm_staffing_gap,
+        {{ to_float(
+            'required_community_worker_fte + required_grids * grid_workers_per_grid_norm'
+            ~ ' - (community_worker_fte + grid_worker_fte)'
         ) }} as staffing_gap,
+        reallocation_target_fte,
+        planned_change_posts,
         case
             when community_workers_per_10k_norm is null or community_worker_fte is null then null
             when resident_population is null then null

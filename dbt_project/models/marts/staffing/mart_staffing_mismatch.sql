@@ -15,6 +15,16 @@
 --   allocated_by_registration = D_registered < D_resident (null when either index is null)
 --   fair_share_staff_i   = county_staff_fte × resident_share_i
 --   reallocation_delta_i = fair_share_staff_i − staff_fte_i  (sums to 0 over the county's base)
+-- Coverage rule: allocation_base_coverage = county_resident_population (Σ_base residents) / the
+-- county's 2020 census population (stg_reference__census_counties.census_pop_total), capped at 1;
+-- when the census figure is unknown (or 0), the fallback is the share of the county's village-level
+-- units on the spine that are in the base (basis 'village_units'). d_null_reason, first that applies:
+--   'no_roster' / 'stale_roster'  the county's staff are unknown (roster_status no/stale_snapshot);
+--   'no_population'               no unit has both populations (empty base);
+--   'no_staff'                    the base has 0 staff (staff shares undefined);
+--   'low_coverage'                coverage < min_allocation_base_coverage (seed allocation_rules, 0.8).
+-- When d_null_reason is set, d_resident, d_registered, allocated_by_registration, fair_share_staff and
+-- reallocation_delta are null (and the county gets no reallocation plan); the shares stay published.
 
 with
 
@@ -36,6 +46,20 @@ staffing as (
 
 ),
 
+census as (
+
+    select * from {{ ref('stg_reference__census_counties') }}
+
+),
+
+rules as (
+
+    select max(rule_value) as min_allocation_base_coverage
+    from {{ ref('allocation_rules') }}
+    where rule_code = 'min_allocation_base_coverage'
+
+),
+
 joined as (
 
     select
@@ -50,7 +74,9 @@ joined as (
         population.resident_snapshot_age_days,
         population.registered_snapshot_age_days,
         staffing.has_roster,
+        staffing.roster_status,
         staffing.roster_snapshot_date,
+        staffing.roster_snapshot_age_days,
         staffing.total_fte as staff_fte,
         staffing.formal_fte,
         staffing.semi_formal_fte,
@@ -82,8 +108,52 @@ county_totals as (
         sum(case when in_allocation_base then resident_population end)
             over (partition by county_code, month) as county_resident_population,
         sum(case when in_allocation_base then registered_population end)
-            over (partition by county_code, month) as county_registered_population
+            over (partition by county_code, month) as county_registered_population,
+        sum(case when in_allocation_base then 1 else 0 end)
+            over (partition by county_code, month) as county_units_in_base,
+        sum(case when unit_level = 'village' then 1 else 0 end)
+            over (partition by county_code, month) as county_village_units
     from joined
+
+),
+
+coverage as (
+
+    select
+        county_totals.*,
+        census.census_pop_total as census_resident_population,
+        rules.min_allocation_base_coverage,
+        case
+            when census.census_pop_total > 0 then 'census_2020_residents'
+            else 'village_units'
+        end as allocation_base_coverage_basis,
+        case
+            when census.census_pop_total > 0
+                then least(
+                    1.0, coalesce(county_totals.county_resident_population, 0) * 1.0 / census.census_pop_total
+                )
+            else {{ safe_divide('county_totals.county_units_in_base * 1.0', 'county_totals.county_village_units') }}
+        end as allocation_base_coverage
+    from county_totals
+    cross join rules
+    left join census
+        on county_totals.county_code = census.county_code
+
+),
+
+reasons as (
+
+    select
+        *,
+        case
+            when roster_status = 'stale_snapshot' then 'stale_roster'
+            when roster_status is null or roster_status <> 'current' then 'no_roster'
+            when county_resident_population is null then 'no_population'
+            when county_staff_fte = 0 then 'no_staff'
+            when allocation_base_coverage is null
+                or allocation_base_coverage < min_allocation_base_coverage then 'low_coverage'
+        end as d_null_reason
+    from coverage
 
 ),
 
@@ -101,7 +171,7 @@ shares as (
             when in_allocation_base
                 then {{ safe_divide('registered_population', 'county_registered_population') }}
         end as registered_share
-    from county_totals
+    from reasons
 
 ),
 
@@ -109,14 +179,14 @@ indices as (
 
     select
         *,
-        county_staff_fte * resident_share as fair_share_staff,
+        case when d_null_reason is null then county_staff_fte * resident_share end as fair_share_staff,
         -- exact (order-independent) sums: a rebuild gives the same bits (DESIGN §7)
-        0.5 * cast(
+        case when d_null_reason is null then 0.5 end * cast(
             sum(cast(abs(staff_share - resident_share) as decimal(38, 18)))
                 over (partition by county_code, month)
             as {{ type_double() }}
         ) as d_resident,
-        0.5 * cast(
+        case when d_null_reason is null then 0.5 end * cast(
             sum(cast(abs(staff_share - registered_share) as decimal(38, 18)))
                 over (partition by county_code, month)
             as {{ type_double() }}
@@ -139,7 +209,9 @@ final as (
         resident_snapshot_age_days,
         registered_snapshot_age_days,
         has_roster,
+        roster_status,
         roster_snapshot_date,
+        roster_snapshot_age_days,
         staff_fte,
         formal_fte,
         semi_formal_fte,
@@ -149,6 +221,11 @@ final as (
         county_staff_fte,
         county_resident_population,
         county_registered_population,
+        census_resident_population,
+        allocation_base_coverage_basis,
+        {{ to_float('allocation_base_coverage') }} as allocation_base_coverage,
+        min_allocation_base_coverage,
+        d_null_reason,
         staff_share,
         resident_share,
         registered_share,
