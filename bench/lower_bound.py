@@ -131,6 +131,9 @@ def compute(con: duckdb.DuckDBPyConnection, landing: Path, month: str) -> dict[s
             "updated_at": "TIMESTAMP",
         },
     )
+    # the delivery file of every row (DuckDB's `filename` column): a file without any first_response_at
+    # is a supplier that sends no response times, whose cases leave the response rate (as in fct_cases)
+    cases = cases[:-1] + ", filename = true)"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE lb_calendar AS
@@ -155,13 +158,19 @@ def compute(con: duckdb.DuckDBPyConnection, landing: Path, month: str) -> dict[s
         WITH latest AS (
             SELECT arg_max({{'unit_code': unit_code, 'category': category, 'reported_at': reported_at,
                        'first_response_at': first_response_at, 'closed_at': closed_at, 'status': status,
-                       'satisfaction': satisfaction}}, updated_at) AS c
+                       'satisfaction': satisfaction, 'source_file': filename}}, updated_at) AS c
             FROM {cases} GROUP BY case_id
+        ),
+        response_files AS (  -- a delivery file with no first_response_at in any row: response unknown
+            SELECT filename AS source_file, count(first_response_at) > 0 AS has_response_data
+            FROM {cases} GROUP BY filename
         ),
         flat AS (
             SELECT c.unit_code, c.category, c.reported_at, c.first_response_at, c.closed_at, c.status,
-                   c.satisfaction
-            FROM latest WHERE date_trunc('month', c.reported_at) = {month_start}
+                   c.satisfaction,
+                   c.first_response_at IS NOT NULL OR coalesce(f.has_response_data, true) AS response_known
+            FROM latest LEFT JOIN response_files AS f ON f.source_file = c.source_file
+            WHERE date_trunc('month', c.reported_at) = {month_start}
         ),
         sla AS (
             SELECT flat.*, cat.response_sla_unit,
@@ -179,12 +188,16 @@ def compute(con: duckdb.DuckDBPyConnection, landing: Path, month: str) -> dict[s
         )
         SELECT unit_code, count(*) AS cases_received,
                count(*) FILTER (WHERE status = 'cancelled') AS cases_cancelled,
-               count(*) FILTER (WHERE first_response_at IS NOT NULL AND response_hours <= response_sla_hours)
-                   AS cases_responded_within_sla,
+               count(*) FILTER (WHERE status <> 'cancelled' AND first_response_at IS NOT NULL
+                                AND response_hours <= response_sla_hours) AS cases_responded_within_sla,
+               count(*) FILTER (WHERE status <> 'cancelled' AND response_sla_hours IS NOT NULL
+                                AND response_known) AS response_rate_denominator,
                count(*) FILTER (WHERE status = 'closed') AS cases_closed,
-               count(*) FILTER (WHERE satisfaction IN ('satisfied', 'basically_satisfied', 'unsatisfied'))
+               count(*) FILTER (WHERE status <> 'cancelled'
+                                AND satisfaction IN ('satisfied', 'basically_satisfied', 'unsatisfied'))
                    AS cases_rated,
-               count(*) FILTER (WHERE satisfaction IN ('satisfied', 'basically_satisfied')) AS cases_satisfied
+               count(*) FILTER (WHERE status <> 'cancelled'
+                                AND satisfaction IN ('satisfied', 'basically_satisfied')) AS cases_satisfied
         FROM sla GROUP BY unit_code
         """
     )
@@ -214,6 +227,7 @@ def compute(con: duckdb.DuckDBPyConnection, landing: Path, month: str) -> dict[s
                    coalesce(c.cases_received, 0) AS cases_received,
                    coalesce(c.cases_cancelled, 0) AS cases_cancelled,
                    coalesce(c.cases_responded_within_sla, 0) AS cases_responded_within_sla,
+                   coalesce(c.response_rate_denominator, 0) AS response_rate_denominator,
                    coalesce(c.cases_closed, 0) AS cases_closed,
                    coalesce(c.cases_rated, 0) AS cases_rated,
                    coalesce(c.cases_satisfied, 0) AS cases_satisfied
@@ -244,7 +258,7 @@ def compute(con: duckdb.DuckDBPyConnection, landing: Path, month: str) -> dict[s
         SELECT *,
             0.5 * sum(abs(staff_share - resident_share)) OVER (PARTITION BY county_code) AS d_resident,
             0.5 * sum(abs(staff_share - registered_share)) OVER (PARTITION BY county_code) AS d_registered,
-            cases_responded_within_sla / nullif(cases_received, 0) AS response_rate,
+            cases_responded_within_sla / nullif(response_rate_denominator, 0) AS response_rate,
             cases_closed / nullif(cases_received - cases_cancelled, 0) AS resolution_rate,
             cases_satisfied / nullif(cases_rated, 0) AS satisfaction_rate
         FROM shares

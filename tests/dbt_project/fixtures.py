@@ -575,13 +575,16 @@ EXPECTED_SNAPSHOTS = {
 FEB = JAN.replace(month=2)
 # (unit_code, month) → received, cancelled, responded within SLA, closed, closed within SLA, escalated,
 #   rated, satisfied, repeat, resident-initiated, digital, backlog at month end,
-#   response_rate, resolution_rate, satisfaction_rate, repeat_rate, response_hours_median,
-#   closure_hours_median, cases_per_fte
+#   response_rate, resolution_rate, satisfaction_rate, repeat_rate, response_calendar_hours_median,
+#   closure_working_hours_median, cases_per_fte
+# Every count after `cancelled` and every rate is over the valid cases (received − cancelled).
 EXPECTED_WORKLOAD = {
-    # V1 Jan: c1 c3 c4 c6 c7; in time c3 c6; closed c1 c3 c6 (all in time); rated c1 c3 (both
-    # satisfied); repeats c1 c3 c4; grid patrol c7; digital c3. response h 30, 1, 0.5 → median 1;
-    # closure h 8, 15, 2 → median 8. staff 2 → 5/2 = 2.5
-    (V1, JAN): (5, 2, 2, 3, 3, 0, 2, 2, 3, 4, 1, 0, 0.4, 1.0, 1.0, 0.6, 1.0, 8.0, 2.5),
+    # V1 Jan: c1 c3 c4 c6 c7, cancelled c4 c7 → valid c1 c3 c6 (3); in time c3 c6 → response_rate 2/3;
+    # closed c1 c3 c6 (all in time) → 3/3; rated c1 c3 (both satisfied); repeats c1 c3 (c4 is one too
+    # but cancelled) → 2/3; resident-initiated c1 c3 c6 (c7 grid patrol and c4 walk-in are cancelled);
+    # digital c3. response calendar h 30, 1, 0.5 → median 1; closure working h 8, 15, 2 → median 8.
+    # cases_per_fte counts every case received: 5 / 2 FTE = 2.5
+    (V1, JAN): (5, 2, 2, 3, 3, 0, 2, 2, 2, 3, 1, 0, 2 / 3, 1.0, 1.0, 2 / 3, 1.0, 8.0, 2.5),
     # V2 Jan: c5 (closed in February, late, escalated, unsatisfied) → backlog 1; staff 5
     (V2, JAN): (1, 0, 1, 1, 0, 1, 1, 0, 0, 1, 0, 1, 1.0, 1.0, 0.0, 0.0, 1.0, 132.0, 0.2),
     (V2, FEB): (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, None, None, None, None, 0.0),
@@ -591,34 +594,39 @@ EXPECTED_WORKLOAD = {
     (V5, FEB): (1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1.0, 0.0, None, 0.0, 0.0, None, 1.0),
 }
 # (county_code, month) → received, cancelled, closed, response_rate, resolution_rate, satisfaction_rate,
-#   escalation_rate, repeat_rate, backlog, response_hours_median, closure_hours_median
+#   escalation_rate, repeat_rate, backlog, response_calendar_hours_median, closure_working_hours_median
 EXPECTED_WORKLOAD_COUNTY = {
-    # A Jan: V1 + V2 → in time c3 c6 c5 = 3/6; closed 4/(6−2); satisfied 2 of rated 3; escalated 1/6;
-    # repeats 3/6; response h [0.5, 1, 1, 30] → 1; closure h [2, 8, 15, 132] → (8+15)/2 = 11.5
-    (COUNTY_A, JAN): (6, 2, 4, 0.5, 1.0, 2 / 3, 1 / 6, 0.5, 1, 1.0, 11.5),
+    # A Jan: V1 + V2, valid 6 − 2 = 4 (c1 c3 c5 c6) → in time c3 c6 c5 = 3/4; closed 4/4; satisfied 2
+    # of rated 3; escalated 1/4; repeats c1 c3 = 2/4; response calendar h [0.5, 1, 1, 30] → 1; closure
+    # working h [2, 8, 15, 132] → (8+15)/2 = 11.5
+    (COUNTY_A, JAN): (6, 2, 4, 0.75, 1.0, 2 / 3, 0.25, 0.5, 1, 1.0, 11.5),
     (COUNTY_A, FEB): (0, 0, 0, None, None, None, None, None, 0, None, None),
     (COUNTY_B, JAN): (0, 0, 0, None, None, None, None, None, 0, None, None),
     (COUNTY_B, FEB): (1, 0, 0, 1.0, 0.0, None, 0.0, 0.0, 1, 0.0, None),
 }
 # (county_code, month, category) → label_en, received, cancelled, responded, responded within SLA,
 #   closed, closed within SLA, rated, satisfied, response_rate, responded_within_sla_rate,
-#   resolution_rate, closed_within_sla_rate, satisfaction_rate, response_hours_median,
-#   response_hours_p90, closure_hours_median, closure_hours_p90
+#   resolution_rate, closed_within_sla_rate, satisfaction_rate, response_calendar_hours_median,
+#   response_calendar_hours_p90, closure_working_hours_median, closure_working_hours_p90
+# (both categories have hour response SLAs and working-day resolution SLAs, so these are the values the
+# SLA clock gave before the clocks were separated)
 # Percentiles are continuous (linear interpolation at (n − 1) × p of the sorted values).
 # one row of hand-computed values per key, wrapped like a table
 # fmt: off
 EXPECTED_WORKLOAD_CATEGORY = {
     # A Jan, neighbour_dispute (response 24 calendar h, resolution 10 working days = 80 working h):
-    # c1 c4 c5 c6; cancelled c4; responded c1 (30 h, late) c5 (1 h) c6 (0.5 h) → in time 2 of 3;
+    # c1 c4 c5 c6; cancelled c4 → valid 3; responded c1 (30 h, late) c5 (1 h) c6 (0.5 h) → in time 2 of
+    # 3 (response_rate 2/3 over the valid cases, responded_within_sla_rate 2/3);
     # closed c1 (8 h) c5 (132 h > 80, late) c6 (2 h) → in time 2 of 3; rated c1 (satisfied) c5
     # (unsatisfied), c6 not_rated. response h [0.5, 1, 30]: median 1, p90 at 1.8 → 1 + 0.8·29 = 24.2;
     # closure h [2, 8, 132]: median 8, p90 8 + 0.8·124 = 107.2.
     (COUNTY_A, JAN, "neighbour_dispute"): (
-        "Neighbour dispute", 4, 1, 3, 2, 3, 2, 2, 1, 0.5, 2 / 3, 1.0, 2 / 3, 0.5, 1.0, 24.2, 8.0, 107.2
+        "Neighbour dispute", 4, 1, 3, 2, 3, 2, 2, 1, 2 / 3, 2 / 3, 1.0, 2 / 3, 0.5, 1.0, 24.2, 8.0, 107.2
     ),
-    # A Jan, utilities: c3 (1 h, closed in 15 working h ≤ 24, basically satisfied) and c7 (cancelled)
+    # A Jan, utilities: c3 (1 h, closed in 15 working h ≤ 24, basically satisfied) and c7 (cancelled):
+    # valid 1 → response_rate 1/1
     (COUNTY_A, JAN, "utilities"): (
-        "Utilities (water, power, gas, heating)", 2, 1, 1, 1, 1, 1, 1, 1, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,
+        "Utilities (water, power, gas, heating)", 2, 1, 1, 1, 1, 1, 1, 1, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,
         15.0, 15.0
     ),
     # every seed category has a row for every county-month: no cases → counts 0, rates null
@@ -632,15 +640,17 @@ EXPECTED_WORKLOAD_CATEGORY = {
 # (township_code, month) → county_code, units_evaluated, has_roster, staff_fte, received, cancelled,
 #   closed, backlog, cases_per_fte, backlog_per_fte, cases_per_10k_residents, response_rate,
 #   responded_within_sla_rate, resolution_rate, closed_within_sla_rate, satisfaction_rate,
-#   response_hours_median, response_hours_p90, closure_hours_median, closure_hours_p90
+#   response_calendar_hours_median, response_calendar_hours_p90, closure_working_hours_median,
+#   closure_working_hours_p90
 EXPECTED_WORKLOAD_TOWNSHIP = {
     # TA Jan: units V1–V4 and the township office (5); staff 2 + 5 + 1 + 0 + 3 (office) = 11;
     # residents 4000 + 2000 + 2000 = 8000 (V4 unknown). Cases c1 c3 c4 c6 c7 (V1) and c5 (V2): 6,
-    # cancelled c4 c7; responded c1 c3 c5 c6, in time c3 c5 c6 → 3/4; closed c1 c3 c5 c6, in time c1 c3
+    # cancelled c4 c7 → valid 4; responded c1 c3 c5 c6, in time c3 c5 c6 → response_rate 3/4 and
+    # responded_within_sla_rate 3/4; closed c1 c3 c5 c6, in time c1 c3
     # c6 → 3/4; backlog c5 (closed in February) → 1. response h [0.5, 1, 1, 30]: median 1, p90 at 2.7
     # → 1 + 0.7·29 = 21.3; closure h [2, 8, 15, 132]: median 11.5, p90 15 + 0.7·117 = 96.9.
     (TA, JAN): (
-        COUNTY_A, 5, True, 11.0, 6, 2, 4, 1, 6 / 11, 1 / 11, 7.5, 0.5, 0.75, 1.0, 0.75, 2 / 3, 1.0, 21.3,
+        COUNTY_A, 5, True, 11.0, 6, 2, 4, 1, 6 / 11, 1 / 11, 7.5, 0.75, 0.75, 1.0, 0.75, 2 / 3, 1.0, 21.3,
         11.5, 96.9
     ),
     # TB Feb: V5 V6 (the office has no staff, so it is not a unit on the spine); c2 open, answered at
@@ -662,4 +672,120 @@ EXPECTED_CASES = {
     "c5": (False, 1.0, 132.0, True, False),
     "c6": (False, 0.5, 2.0, True, True),
     "c7": (False, None, None, False, False),
+}
+
+
+# ---- working hours on the real holiday seed, and unknown SLA / response data (test_workload_holidays) ----
+# A warehouse of its own: the feeds above, but raw.case_log replaced by these cases, so the months they
+# add to the spine (September, October) touch no other expectation. Working hours 09:00–17:00 on the
+# working days of the real seed holiday_calendar (chinese_calendar): 2024-02-10 … 02-17 Spring Festival
+# holiday, Sundays 02-04 and 02-18 make-up working days (调休上班); 2024-10-01 … 10-07 National Day,
+# Sunday 09-29 a make-up working day (Saturday 09-28 is an ordinary day off). social_assistance: response
+# SLA 1 working day (8 h), resolution 10 working days (80 h).
+HOLIDAY_FILE = "cases_holidays.csv"
+NO_RESPONSE_FILE = "cases_supplier_without_response_times.csv"
+
+
+def holiday_cases() -> list[dict[str, Any]]:
+    loaded = {"loaded": TS(2024, 11, 1, 6, 0)}
+
+    def case(case_id, unit, category, reported, file=HOLIDAY_FILE, n=1, **kw):
+        row = _case(case_id, unit, category, reported, reporter=f"p-{case_id}", n=n, **loaded, **kw)
+        row["source_file"] = file
+        return row
+
+    return [
+        # h1 Fri 02-09 15:00 → response Sun 02-18 (make-up) 11:00 → closed Mon 02-19 12:00
+        case(
+            "h1",
+            V5,
+            "social_assistance",
+            TS(2024, 2, 9, 15),
+            responded=TS(2024, 2, 18, 11),
+            closed=TS(2024, 2, 19, 12),
+            status="closed",
+            n=1,
+        ),
+        # h2 Sat 02-03 10:00 (day off) → response Sun 02-04 (make-up) 10:30 → closed Mon 02-05 09:00
+        case(
+            "h2",
+            V5,
+            "social_assistance",
+            TS(2024, 2, 3, 10),
+            responded=TS(2024, 2, 4, 10, 30),
+            closed=TS(2024, 2, 5, 9),
+            status="closed",
+            n=2,
+        ),
+        # h3 Fri 09-27 16:00 → response Sun 09-29 (make-up) 10:00 → closed Tue 10-08 10:00
+        case(
+            "h3",
+            V5,
+            "social_assistance",
+            TS(2024, 9, 27, 16),
+            responded=TS(2024, 9, 29, 10),
+            closed=TS(2024, 10, 8, 10),
+            status="closed",
+            n=3,
+        ),
+        # u1 a category absent from the SLA seed, in a file that carries response times
+        case(
+            "u1",
+            V3,
+            "pet_nuisance",
+            TS(2024, 2, 6, 10),
+            responded=TS(2024, 2, 6, 11),
+            closed=TS(2024, 2, 7, 10),
+            status="closed",
+            n=4,
+        ),
+        # u2, u3 from a supplier whose file has no first_response_at in any row
+        case("u2", V6, "utilities", TS(2024, 2, 6, 10), file=NO_RESPONSE_FILE, n=1),
+        case(
+            "u3",
+            V6,
+            "utilities",
+            TS(2024, 2, 7, 10),
+            closed=TS(2024, 2, 8, 10),
+            status="closed",
+            file=NO_RESPONSE_FILE,
+            n=2,
+        ),
+    ]
+
+
+# case_id → response_calendar_hours, response_working_hours, closure_calendar_hours,
+#   closure_working_hours, response_hours, closure_hours, is_responded, is_responded_within_sla,
+#   is_closed_within_sla, sla_status, response_data_status
+EXPECTED_HOLIDAY_CASES = {
+    # h1 response: Fri 15–17 = 2 h, 02-10 … 02-17 holiday 0, Sun 02-18 09–11 = 2 h → 4 working h;
+    #    calendar 02-09 15:00 → 02-18 11:00 = 9 d − 4 h = 212 h. Closure: 2 + Sun 8 + Mon 09–12 3 = 13
+    #    working h; calendar 02-09 15:00 → 02-19 12:00 = 10 d − 3 h = 237 h. 4 ≤ 8 and 13 ≤ 80: in time.
+    "h1": (212.0, 4.0, 237.0, 13.0, 4.0, 13.0, True, True, True, "known", "known"),
+    # h2 response: Sat off 0 + Sun 02-04 09:00–10:30 = 1.5 working h; calendar 24.5 h. Closure: Sun 8 +
+    #    Mon 02-05 at 09:00 0 = 8 working h; calendar 02-03 10:00 → 02-05 09:00 = 47 h.
+    "h2": (24.5, 1.5, 47.0, 8.0, 1.5, 8.0, True, True, True, "known", "known"),
+    # h3 response: Fri 16–17 = 1 + Sat 09-28 off + Sun 09-29 09–10 = 1 → 2 working h; calendar 42 h.
+    #    Closure: Fri 1 + Sun 8 + Mon 09-30 8 + 10-01 … 10-07 holiday 0 + Tue 10-08 09–10 1 = 18 working
+    #    h; calendar 09-27 16:00 → 10-08 10:00 = 11 d − 6 h = 258 h.
+    "h3": (42.0, 2.0, 258.0, 18.0, 2.0, 18.0, True, True, True, "known", "known"),
+    # u1 no SLA: hours kept on both clocks (Tue 10:00 → 11:00: 1 h; → Wed 10:00: 24 calendar, 8 working),
+    #    SLA-clock hours and within-SLA flags null (unknown, not false)
+    "u1": (1.0, 1.0, 24.0, 8.0, None, None, True, None, None, "no_sla_for_category", "known"),
+    # u2, u3: the file has no response time at all → responded unknown
+    "u2": (None, None, None, None, None, None, None, None, False, "known", "no_response_data"),
+    "u3": (None, None, 24.0, 8.0, None, 8.0, None, None, True, "known", "no_response_data"),
+}
+# (unit_code, month) → cases_received, cases_valid, cases_without_sla, cases_without_response_data,
+#   response_rate, response_rate_denominator, response_rate_null_reason, responded_share,
+#   responded_share_null_reason, resolution_rate, closed_within_sla_rate, closed_within_sla_rate_null_reason
+EXPECTED_HOLIDAY_WORKLOAD = {
+    # V3 Feb: u1 only, no SLA → response_rate null (denominator 0, no_sla_for_category), responded 1/1,
+    #   closed 1/1, closed_within_sla_rate null (no_sla_for_category)
+    (V3, FEB): (1, 1, 1, 0, None, 0, "no_sla_for_category", 1.0, None, 1.0, None, "no_sla_for_category"),
+    # V6 Feb: u2 u3 without response data → response_rate and responded_share null (no_response_data),
+    #   never 0; resolution 1/2 (u3 closed); closed within SLA 1/1 (u3: 8 working h ≤ 24)
+    (V6, FEB): (2, 2, 0, 2, None, 0, "no_response_data", None, "no_response_data", 0.5, 1.0, None),
+    # V5 Feb: h1 h2, both answered in time → 2/2
+    (V5, FEB): (2, 2, 0, 0, 1.0, 2, None, 1.0, None, 1.0, 1.0, None),
 }

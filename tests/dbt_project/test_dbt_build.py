@@ -65,30 +65,30 @@ WORKLOAD_SQL = """
     select unit_code, month, cases_received, cases_cancelled, cases_responded_within_sla, cases_closed,
            cases_closed_within_sla, cases_escalated, cases_rated, cases_satisfied, cases_repeat,
            cases_resident_initiated, cases_digital_channel, backlog_month_end, response_rate,
-           resolution_rate, satisfaction_rate, repeat_rate, response_hours_median, closure_hours_median,
-           cases_per_fte
+           resolution_rate, satisfaction_rate, repeat_rate, response_calendar_hours_median,
+           closure_working_hours_median, cases_per_fte
     from marts.mart_workload
 """
 WORKLOAD_COUNTY_SQL = """
     select county_code, month, cases_received, cases_cancelled, cases_closed, response_rate,
            resolution_rate, satisfaction_rate, escalation_rate, repeat_rate, backlog_month_end,
-           response_hours_median, closure_hours_median
+           response_calendar_hours_median, closure_working_hours_median
     from marts.mart_workload_county
 """
 WORKLOAD_CATEGORY_SQL = """
     select county_code, month, category, category_label_en, cases_received, cases_cancelled,
            cases_responded, cases_responded_within_sla, cases_closed, cases_closed_within_sla, cases_rated,
            cases_satisfied, response_rate, responded_within_sla_rate, resolution_rate, closed_within_sla_rate,
-           satisfaction_rate, response_hours_median, response_hours_p90, closure_hours_median,
-           closure_hours_p90
+           satisfaction_rate, response_calendar_hours_median, response_calendar_hours_p90,
+           closure_working_hours_median, closure_working_hours_p90
     from marts.mart_workload_category
 """
 WORKLOAD_TOWNSHIP_SQL = """
     select township_code, month, county_code, units_evaluated, has_roster, staff_fte, cases_received,
            cases_cancelled, cases_closed, backlog_month_end, cases_per_fte, backlog_per_fte,
            cases_per_10k_residents, response_rate, responded_within_sla_rate, resolution_rate,
-           closed_within_sla_rate, satisfaction_rate, response_hours_median, response_hours_p90,
-           closure_hours_median, closure_hours_p90
+           closed_within_sla_rate, satisfaction_rate, response_calendar_hours_median,
+           response_calendar_hours_p90, closure_working_hours_median, closure_working_hours_p90
     from marts.mart_workload_township
 """
 CASES_SQL = """
@@ -500,8 +500,8 @@ def check_workload(query) -> None:
             "resolution_rate",
             "satisfaction_rate",
             "repeat_rate",
-            "response_hours_median",
-            "closure_hours_median",
+            "response_calendar_hours_median",
+            "closure_working_hours_median",
             "cases_per_fte",
         ),
     )
@@ -518,8 +518,8 @@ def check_workload(query) -> None:
             "escalation_rate",
             "repeat_rate",
             "backlog",
-            "response_hours_median",
-            "closure_hours_median",
+            "response_calendar_hours_median",
+            "closure_working_hours_median",
         ),
     )
     # per county, month and category: every seed category for every county-month (4 × 10 rows here),
@@ -544,10 +544,10 @@ def check_workload(query) -> None:
             "resolution_rate",
             "closed_within_sla_rate",
             "satisfaction_rate",
-            "response_hours_median",
-            "response_hours_p90",
-            "closure_hours_median",
-            "closure_hours_p90",
+            "response_calendar_hours_median",
+            "response_calendar_hours_p90",
+            "closure_working_hours_median",
+            "closure_working_hours_p90",
         ),
         key_width=3,
     )
@@ -579,10 +579,10 @@ def check_workload(query) -> None:
             "resolution_rate",
             "closed_within_sla_rate",
             "satisfaction_rate",
-            "response_hours_median",
-            "response_hours_p90",
-            "closure_hours_median",
-            "closure_hours_p90",
+            "response_calendar_hours_median",
+            "response_calendar_hours_p90",
+            "closure_working_hours_median",
+            "closure_working_hours_p90",
         ),
     )
     _check_rows(

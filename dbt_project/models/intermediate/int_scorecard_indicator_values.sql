@@ -62,7 +62,7 @@ wide as (
         workload.resolution_rate,
         workload.satisfaction_rate,
         workload.closed_within_sla_rate,
-        workload.response_hours_median,
+        workload.response_calendar_hours_median as response_hours_median,
         workload.resolved_locally_rate,
         workload.resident_initiated_share,
         workload.digital_channel_share,

@@ -686,6 +686,7 @@ class _Builder:
                         "cases_per_fte",
                         "backlog_month_end",
                         "response_rate",
+                        "responded_share",
                         "resolution_rate",
                         "satisfaction_rate",
                         "responded_within_sla_rate",

@@ -390,13 +390,16 @@ SELECT
     w.backlog_month_end,
     w.backlog_per_fte,
     w.response_rate,
+    w.responded_share,
     w.resolution_rate,
     w.satisfaction_rate,
     w.responded_within_sla_rate,
     w.closed_within_sla_rate,
     w.escalation_rate,
-    w.response_hours_median,
-    w.closure_hours_median
+    w.response_calendar_hours_median,
+    w.response_working_hours_median,
+    w.closure_calendar_hours_median,
+    w.closure_working_hours_median
 FROM marts.mart_workload AS w
 LEFT JOIN marts.mart_staffing_mismatch AS m ON m.unit_code = w.unit_code AND m.month = w.month
 LEFT JOIN marts.dim_unit AS d ON d.unit_code = w.unit_code
@@ -431,13 +434,16 @@ SELECT
     wc.backlog_month_end,
     wc.backlog_per_fte,
     wc.response_rate,
+    wc.responded_share,
     wc.resolution_rate,
     wc.satisfaction_rate,
     wc.responded_within_sla_rate,
     wc.closed_within_sla_rate,
     wc.escalation_rate,
-    wc.response_hours_median,
-    wc.closure_hours_median
+    wc.response_calendar_hours_median,
+    wc.response_working_hours_median,
+    wc.closure_calendar_hours_median,
+    wc.closure_working_hours_median
 FROM marts.mart_workload_county AS wc
 LEFT JOIN marts.mart_staffing_mismatch_county AS mc
     ON mc.county_code = wc.county_code AND mc.month = wc.month

@@ -13,6 +13,13 @@
 --                      working days: weekends and public holidays excluded, make-up days included);
 --   *_hours          = the clock of the category's SLA: calendar hours when the SLA unit is `hours`,
 --                      working hours when it is `working_days` (SLA = N × working hours per day).
+--   response_hours / closure_hours are null when the category has no SLA (not in case_categories).
+-- Unknown stays unknown (docs blocks sla_status, response_data_status):
+--   sla_status = 'no_sla_for_category' when the category is absent from seed case_categories: the
+--     case has no SLA, so is_responded_within_sla and is_closed_within_sla are null (not false);
+--   response_data_status = 'no_response_data' when the delivery file of the case's latest version
+--     (source_file) has no first_response_at in any of its raw rows: the supplier does not send
+--     response times, so is_responded and is_responded_within_sla are null (not false).
 -- Repeat: an earlier case (by reported_at, then case_id) with the same reporter_phone_hash and
 -- category reported at most var repeat_case_window_days (30) days before.
 {{
@@ -103,6 +110,21 @@ scope as (
 
 ),
 
+-- delivery files that carry response times: a file with no first_response_at in any raw row is a
+-- supplier that does not send them (lineage column source_file of raw.case_log)
+response_files as (
+
+    select
+        source_file,
+        count(first_response_at) > 0 as file_has_response_data
+    from {{ source('raw', 'case_log') }}
+    {% if is_incremental() %}
+        where source_file in (select scope.source_file from scope)
+    {% endif %}
+    group by source_file
+
+),
+
 repeats as (
 
     select
@@ -118,6 +140,14 @@ with_sla as (
 
     select
         repeats.*,
+        case when categories.category is not null then 'known' else 'no_sla_for_category' end as sla_status,
+        case
+            when
+                repeats.first_response_at is not null
+                or coalesce(response_files.file_has_response_data, true)
+                then 'known'
+            else 'no_response_data'
+        end as response_data_status,
         categories.response_sla,
         categories.response_sla_unit,
         categories.resolution_sla,
@@ -133,6 +163,8 @@ with_sla as (
     from repeats
     left join categories
         on repeats.category = categories.category
+    left join response_files
+        on repeats.source_file = response_files.source_file
 
 ),
 
@@ -173,11 +205,11 @@ sla_clock as (
         *,
         case response_sla_unit
             when 'working_days' then response_working_hours
-            else response_calendar_hours
+            when 'hours' then response_calendar_hours
         end as response_hours,
         case resolution_sla_unit
             when 'working_days' then closure_working_hours
-            else closure_calendar_hours
+            when 'hours' then closure_calendar_hours
         end as closure_hours
     from durations
 
@@ -218,17 +250,19 @@ final as (
         {{ to_float('closure_calendar_hours') }} as closure_calendar_hours,
         {{ to_float('closure_working_hours') }} as closure_working_hours,
         {{ to_float('closure_hours') }} as closure_hours,
+        sla_status,
+        response_data_status,
         status = 'cancelled' as is_cancelled,
-        first_response_at is not null as is_responded,
-        coalesce(
-            first_response_at is not null and response_hours <= response_sla_hours,
-            false
-        ) as is_responded_within_sla,
+        case when response_data_status = 'known' then first_response_at is not null end as is_responded,
+        case
+            when sla_status = 'known' and response_data_status = 'known'
+                then coalesce(first_response_at is not null and response_hours <= response_sla_hours, false)
+        end as is_responded_within_sla,
         status = 'closed' as is_closed,
-        coalesce(
-            status = 'closed' and closure_hours <= resolution_sla_hours,
-            false
-        ) as is_closed_within_sla,
+        case
+            when sla_status = 'known'
+                then coalesce(status = 'closed' and closure_hours <= resolution_sla_hours, false)
+        end as is_closed_within_sla,
         coalesce(escalated_to_level, 'none') <> 'none' as is_escalated,
         -- resolved at the community: closed, never escalated, handled by the unit it arose in
         (

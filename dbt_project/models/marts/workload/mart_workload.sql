@@ -1,9 +1,19 @@
 -- Workload and responsiveness per evaluated unit and month (DESIGN §5), from fct_cases.
 -- Cases belong to the unit they arose in (unit_code) and to the month they were reported in; their
 -- measures are those of the latest version (so a recent month's rates still move as its cases close).
--- Backlog at month end: cases reported by the month end, not cancelled, and not closed by then
--- (closed in a later month or still open). Rates: see macros/workload.sql and the docs.
--- No roster → staff unknown → per-FTE measures null; 0 cases → counts 0, rates null.
+-- Valid cases = received − cancelled: the denominator of every rate over cases (macros/workload.sql).
+-- Backlog at month end (docs block backlog_month_end): valid cases reported by the month end, not
+-- closed by then, and reported at most var backlog_max_age_days (365) days before the month end;
+-- older ones still open are stale_open_cases (never-closed cases of an old delivery do not inflate
+-- today's backlog). Both are running sums of monthly events:
+--   +1 backlog in the reported month;
+--   the case leaves the backlog in the earlier of its closed month and its aged-out month, the first
+--   month whose end is more than backlog_max_age_days after the reported date
+--   (= month of reported date + backlog_max_age_days + 1 day);
+--   if it ages out before it closes: +1 stale in the aged-out month, −1 stale in the closed month.
+-- No roster → staff unknown → per-FTE measures null (per_fte_null_reason); 0 cases → counts 0,
+-- rates null (<rate>_null_reason).
+{%- set max_age_days = var('backlog_max_age_days') %}
 
 with
 
@@ -42,22 +52,54 @@ received as (
 
 ),
 
--- +1 in the month a (non-cancelled) case is reported, −1 in the month it is closed
+case_ages as (
+
+    select
+        unit_code,
+        reported_month,
+        case when is_closed then closed_month end as closed_month,
+        {{ month_start(dbt.dateadd('day', max_age_days + 1, 'cast(reported_at as date)')) }} as aged_out_month
+    from cases
+    where not is_cancelled
+
+),
+
 backlog_events as (
 
     select
         unit_code,
         reported_month as event_month,
-        1 as backlog_change
-    from cases
-    where not is_cancelled
+        1 as backlog_change,
+        0 as stale_change
+    from case_ages
+    union all
+    -- leaves the backlog: closed or aged out, whichever comes first
+    select
+        unit_code,
+        case
+            when closed_month is not null and closed_month <= aged_out_month then closed_month
+            else aged_out_month
+        end as event_month,
+        -1 as backlog_change,
+        0 as stale_change
+    from case_ages
+    union all
+    -- aged out while still open: stale from the aged-out month until closed
+    select
+        unit_code,
+        aged_out_month as event_month,
+        0 as backlog_change,
+        1 as stale_change
+    from case_ages
+    where closed_month is null or closed_month > aged_out_month
     union all
     select
         unit_code,
         closed_month as event_month,
-        -1 as backlog_change
-    from cases
-    where not is_cancelled and is_closed
+        0 as backlog_change,
+        -1 as stale_change
+    from case_ages
+    where closed_month > aged_out_month
 
 ),
 
@@ -66,7 +108,8 @@ backlog_by_month as (
     select
         unit_code,
         event_month,
-        sum(backlog_change) as backlog_change
+        sum(backlog_change) as backlog_change,
+        sum(stale_change) as stale_change
     from backlog_events
     group by unit_code, event_month
 
@@ -77,7 +120,8 @@ backlog as (
     select
         unit_months.unit_code,
         unit_months.month,
-        sum(backlog_by_month.backlog_change) as backlog_month_end
+        sum(backlog_by_month.backlog_change) as backlog_month_end,
+        sum(backlog_by_month.stale_change) as stale_open_cases
     from unit_months
     inner join backlog_by_month
         on
@@ -98,26 +142,10 @@ joined as (
         staffing.has_roster,
         staffing.total_fte as staff_fte,
         population.resident_population,
-        coalesce(received.cases_received, 0) as cases_received,
-        coalesce(received.cases_cancelled, 0) as cases_cancelled,
-        coalesce(received.cases_responded, 0) as cases_responded,
-        coalesce(received.cases_responded_within_sla, 0) as cases_responded_within_sla,
-        coalesce(received.cases_closed, 0) as cases_closed,
-        coalesce(received.cases_closed_within_sla, 0) as cases_closed_within_sla,
-        coalesce(received.cases_escalated, 0) as cases_escalated,
-        coalesce(received.cases_resolved_locally, 0) as cases_resolved_locally,
-        coalesce(received.cases_rated, 0) as cases_rated,
-        coalesce(received.cases_satisfied, 0) as cases_satisfied,
-        coalesce(received.cases_repeat, 0) as cases_repeat,
-        coalesce(received.cases_resident_initiated, 0) as cases_resident_initiated,
-        coalesce(received.cases_digital_channel, 0) as cases_digital_channel,
+        {{ column_list(case_count_names(), 'received', coalesce_to=0) }},
         coalesce(backlog.backlog_month_end, 0) as backlog_month_end,
-        received.response_hours_median,
-        received.response_hours_p90,
-        received.closure_hours_median,
-        received.closure_hours_p90,
-        received.response_working_hours_median,
-        received.closure_working_hours_median
+        coalesce(backlog.stale_open_cases, 0) as stale_open_cases,
+        {{ column_list(case_hours_names(), 'received') }}
     from unit_months
     left join received
         on
@@ -149,29 +177,9 @@ final as (
         has_roster,
         staff_fte,
         resident_population,
-        cases_received,
-        cases_cancelled,
-        cases_responded,
-        cases_responded_within_sla,
-        cases_closed,
-        cases_closed_within_sla,
-        cases_escalated,
-        cases_resolved_locally,
-        cases_rated,
-        cases_satisfied,
-        cases_repeat,
-        cases_resident_initiated,
-        cases_digital_channel,
-        {{ safe_divide('cases_received', 'staff_fte') }} as cases_per_fte,
-        {{ safe_divide('cases_received * 10000', 'resident_population') }} as cases_per_10k_residents,
-        backlog_month_end,
-        {{ safe_divide('backlog_month_end', 'staff_fte') }} as backlog_per_fte,
-        {{ to_float('response_hours_median') }} as response_hours_median,
-        {{ to_float('response_hours_p90') }} as response_hours_p90,
-        {{ to_float('closure_hours_median') }} as closure_hours_median,
-        {{ to_float('closure_hours_p90') }} as closure_hours_p90,
-        {{ to_float('response_working_hours_median') }} as response_working_hours_median,
-        {{ to_float('closure_working_hours_median') }} as closure_working_hours_median,
+        {{ column_list(case_count_names()) }},
+        {{ staff_workload_measures() }},
+        {{ column_list(case_hours_names(), to_double=true) }},
         {{ case_rates() }}
     from joined
 

@@ -61,6 +61,7 @@ joined as (
         unit_totals.resident_population,
         {{ column_list(case_count_names(), 'received', coalesce_to=0) }},
         coalesce(unit_totals.backlog_month_end, 0) as backlog_month_end,
+        coalesce(unit_totals.stale_open_cases, 0) as stale_open_cases,
         {{ column_list(case_hours_names(), 'received') }}
     from county_months
     left join received
