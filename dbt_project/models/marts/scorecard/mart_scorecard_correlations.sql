@@ -44,7 +44,9 @@ final as (
         max(dimension_b) as dimension_b,
         count(*) as units,
         case
-            when count(*) >= 3 then {{ to_float('corr(score_a, score_b)') }}
+            -- DuckDB returns NaN, PostgreSQL null, when a score does not vary: null on both
+            when count(*) >= 3 and max(score_a) > min(score_a) and max(score_b) > min(score_b)
+                then {{ to_float('corr(score_a, score_b)') }}
         end as pearson_r
     from pairs
     group by scoring_peer_group, month, indicator_a, indicator_b
