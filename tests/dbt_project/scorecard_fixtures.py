@@ -62,7 +62,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fixtures import A, REF_DIVISIONS_COLUMNS, TA, _case, _division
+from fixtures import REF_DIVISIONS_COLUMNS, TA, A, _case, _division
 
 TS = dt.datetime
 V7, V8, V9, V10, V11 = (f"{A}001{n:03d}" for n in (7, 8, 9, 10, 11))
@@ -119,7 +119,10 @@ def scorecard_extra_rows() -> dict[str, tuple[list[str], list[tuple]]]:
     case_columns = [c for c, _ in FEEDS["case_log"].raw_columns]
     division_columns = [c for c, _ in REF_DIVISIONS_COLUMNS]
     return {
-        "ref_divisions": (division_columns, [tuple(d[c] for c in division_columns) for d in SCORECARD_DIVISIONS]),
+        "ref_divisions": (
+            division_columns,
+            [tuple(d[c] for c in division_columns) for d in SCORECARD_DIVISIONS],
+        ),
         "case_log": (case_columns, [tuple(r.get(c) for c in case_columns) for r in scorecard_cases()]),
     }
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from fixtures import COUNTY_A, load_duckdb, load_postgres
@@ -112,7 +111,9 @@ def _append_duckdb(path: str) -> None:
     try:
         for table, (names, rows) in scorecard_extra_rows().items():
             cols = ", ".join(f'"{n}"' for n in names)
-            con.executemany(f"insert into raw.{table} ({cols}) values ({', '.join('?' for _ in names)})", rows)
+            con.executemany(
+                f"insert into raw.{table} ({cols}) values ({', '.join('?' for _ in names)})", rows
+            )
     finally:
         con.close()
 
@@ -159,7 +160,9 @@ def scorecard_postgres(dbt_bin: str, tmp_path_factory: pytest.TempPathFactory) -
     with con.cursor() as cur:
         for table, (names, rows) in scorecard_extra_rows().items():
             cols = ", ".join(f'"{n}"' for n in names)
-            cur.executemany(f"insert into raw.{table} ({cols}) values ({', '.join('%s' for _ in names)})", rows)
+            cur.executemany(
+                f"insert into raw.{table} ({cols}) values ({', '.join('%s' for _ in names)})", rows
+            )
     run_dbt(dbt_bin, tmp_path, "postgres", {"GRASSROOTS_PG_DBNAME": PG_DBNAME}, "build", *SELECT)
 
     def query(sql: str) -> list[tuple]:
