@@ -42,11 +42,24 @@ unit_months as (
             exact_sum('case when score is not null then weight else 0 end'), exact_sum('weight')
         ) }} as weight_scored_share,
         {{ safe_divide(scorecard_weighted_sum(), scorecard_weight_sum()) }} as composite_score,
-        {%- for dimension in scorecard_dimensions() %}
-        {{ safe_divide(scorecard_weighted_sum(dimension), scorecard_weight_sum(dimension)) }}
-            as {{ dimension }}_score,
-        {{ dimension_contribution(dimension) }} as {{ dimension }}_contribution{{ ',' if not loop.last }}
-        {%- endfor %}
+        {{ safe_divide(scorecard_weighted_sum('professionalism'), scorecard_weight_sum('professionalism')) }}
+            as professionalism_score,
+        {{ safe_divide(scorecard_weighted_sum('responsiveness'), scorecard_weight_sum('responsiveness')) }}
+            as responsiveness_score,
+        {{ safe_divide(scorecard_weighted_sum('self_governance'), scorecard_weight_sum('self_governance')) }}
+            as self_governance_score,
+        {{ safe_divide(scorecard_weighted_sum('institutionalisation'), scorecard_weight_sum('institutionalisation')) }}
+            as institutionalisation_score,
+        {{ safe_divide(scorecard_weighted_sum('digitalisation'), scorecard_weight_sum('digitalisation')) }}
+            as digitalisation_score,
+        {{ safe_divide(scorecard_weighted_sum('coverage'), scorecard_weight_sum('coverage')) }}
+            as coverage_score,
+        {{ dimension_contribution('professionalism') }} as professionalism_contribution,
+        {{ dimension_contribution('responsiveness') }} as responsiveness_contribution,
+        {{ dimension_contribution('self_governance') }} as self_governance_contribution,
+        {{ dimension_contribution('institutionalisation') }} as institutionalisation_contribution,
+        {{ dimension_contribution('digitalisation') }} as digitalisation_contribution,
+        {{ dimension_contribution('coverage') }} as coverage_contribution
     from indicators
     group by unit_code, month
 
@@ -74,18 +87,18 @@ ranked as (
         case
             when unit_months.composite_score is not null
                 then rank() over (
-                    partition by unit_months.scoring_peer_group, unit_months.month
-                    order by unit_months.composite_score desc nulls last
-                )
+                        partition by unit_months.scoring_peer_group, unit_months.month
+                        order by unit_months.composite_score desc nulls last
+                    )
         end as rank_in_peer_group,
         sum(case when unit_months.composite_score is not null then 1 else 0 end)
             over (partition by unit_months.scoring_peer_group, unit_months.month) as peer_group_units_ranked,
         case
             when unit_months.composite_score is not null
                 then rank() over (
-                    partition by unit_months.county_code, unit_months.month
-                    order by unit_months.composite_score desc nulls last
-                )
+                        partition by unit_months.county_code, unit_months.month
+                        order by unit_months.composite_score desc nulls last
+                    )
         end as rank_in_county,
         sum(case when unit_months.composite_score is not null then 1 else 0 end)
             over (partition by unit_months.county_code, unit_months.month) as county_units_ranked
@@ -121,12 +134,18 @@ final as (
         indicators_scored,
         indicators_weighted,
         weight_scored_share,
-        {%- for dimension in scorecard_dimensions() %}
-        {{ dimension }}_score,
-        {%- endfor %}
-        {%- for dimension in scorecard_dimensions() %}
-        {{ dimension }}_contribution,
-        {%- endfor %}
+        professionalism_score,
+        responsiveness_score,
+        self_governance_score,
+        institutionalisation_score,
+        digitalisation_score,
+        coverage_score,
+        professionalism_contribution,
+        responsiveness_contribution,
+        self_governance_contribution,
+        institutionalisation_contribution,
+        digitalisation_contribution,
+        coverage_contribution,
         composite_score,
         rank_in_peer_group,
         peer_group_units_ranked,

@@ -241,7 +241,7 @@ shrunk as (
             when scorable.in_peer_set = 0 then null
             when scorable.value_kind = 'case_rate'
                 then (scorable.indicator_numerator + settings.shrinkage_prior_cases * peer_means.peer_mean)
-                / (scorable.indicator_denominator + settings.shrinkage_prior_cases)
+                    / (scorable.indicator_denominator + settings.shrinkage_prior_cases)
             else scorable.indicator_value
         end as scoring_value
     from scorable
@@ -273,11 +273,11 @@ peer_bounds as (
 ranked as (
 
     select
-        shrunk.*,
-        case when shrunk.direction = 'lower_better' then -shrunk.scoring_value else shrunk.scoring_value end
+        *,
+        case when direction = 'lower_better' then -scoring_value else scoring_value end
             as oriented_value,
-        sum(shrunk.in_peer_set) over (
-            partition by shrunk.scoring_peer_group, shrunk.month, shrunk.indicator_code
+        sum(in_peer_set) over (
+            partition by scoring_peer_group, month, indicator_code
         ) as peers_with_value
     from shrunk
 

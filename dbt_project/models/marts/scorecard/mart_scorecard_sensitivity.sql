@@ -38,12 +38,12 @@ scenarios as (
         'winsorised_min_max' as normalisation,
         cast(null as {{ dbt.type_string() }}) as dropped_dimension
     {%- for dimension in scorecard_dimensions() %}
-    union all
-    select
-        'drop_{{ dimension }}' as scenario,
-        'seed' as weighting,
-        'percentile_rank' as normalisation,
-        '{{ dimension }}' as dropped_dimension
+        union all
+        select
+            'drop_{{ dimension }}' as scenario,
+            'seed' as weighting,
+            'percentile_rank' as normalisation,
+            '{{ dimension }}' as dropped_dimension
     {%- endfor %}
 
 ),
@@ -101,8 +101,8 @@ ranked as (
         case
             when composite_score is not null
                 then rank() over (
-                    partition by scenario, scoring_peer_group, month order by composite_score desc nulls last
-                )
+                        partition by scenario, scoring_peer_group, month order by composite_score desc nulls last
+                    )
         end as rank_in_peer_group,
         sum(case when composite_score is not null then 1 else 0 end)
             over (partition by scenario, scoring_peer_group, month) as peer_group_units_ranked
