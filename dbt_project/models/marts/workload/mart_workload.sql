@@ -172,18 +172,7 @@ final as (
         {{ to_float('closure_hours_p90') }} as closure_hours_p90,
         {{ to_float('response_working_hours_median') }} as response_working_hours_median,
         {{ to_float('closure_working_hours_median') }} as closure_working_hours_median,
-        {{ case_rates() }},
-        -- SHIM (scorecard branch): denominators of the rates and the calendar-hour median, as the
-        -- workload branch publishes them
-        {{ to_float('response_hours_median') }} as response_calendar_hours_median,
-        cases_received as response_rate_denominator,
-        cases_received as responded_share_denominator,
-        cases_received - cases_cancelled as resolution_rate_denominator,
-        cases_rated as satisfaction_rate_denominator,
-        cases_closed as closed_within_sla_rate_denominator,
-        cases_closed as resolved_locally_rate_denominator,
-        cases_received as resident_initiated_share_denominator,
-        cases_received as digital_channel_share_denominator
+        {{ case_rates() }}
     from joined
 
 )
