@@ -5,7 +5,7 @@ moves AS (
     SELECT
         s.unit_code,
         d.unit_name,
-        s.peer_group,
+        s.scoring_peer_group,
         round(s.previous_composite_score, 1) AS previous_composite_score,
         round(s.composite_score, 1) AS composite_score,
         round(s.composite_score_change, 1) AS composite_score_change,

@@ -612,6 +612,7 @@ def check_reallocation_and_scorecard(query) -> None:
         query("select scoring_status, count(*) from marts.mart_scorecard group by scoring_status")
     )
     assert sum(statuses.values()) == n_spine
+    check_scorecard_coverage(query)
     # dim_date: 2027 onwards is the weekday fallback, flagged
     rows = query(
         "select calendar_source, is_working_day from marts.dim_date "
@@ -624,6 +625,43 @@ def check_reallocation_and_scorecard(query) -> None:
         ("weekday_fallback", True),  # Friday: New Year's Day 2027 is not known to the package
         ("weekday_fallback", False),  # Saturday
     ]
+
+
+def check_scorecard_coverage(query) -> None:
+    """Scorecard on the fixture (no unit has enough data; ranked units: test_scorecard_build.py).
+    Unit-scope weight 80 (seed scorecard_weights): staff shares 10 + 5, case indicators 65; min_cases 5.
+    V1 Jan: staff shares 15 + response_rate, resident-initiated and digital shares on 5 received
+    (10 + 5 + 10) = 40 → coverage 0.5 < 0.6; resolution (3), satisfaction (2 rated), closed-in-SLA,
+    resolved-locally (3 closed) and the median (3 responded) are too_few_cases. V2 (1 case), V3 and the
+    township office (no case), every County A unit in February and County B's in January: staff shares
+    only, 15/80 = 0.1875. V4 (nothing) and V6 in February (no roster, no case): no_data. V5 in February:
+    one case (too few) and no roster → coverage 0, insufficient_data. Nobody is ranked."""
+    rows = query(
+        "select unit_code, month, scoring_status, coverage, composite_score, rank_in_peer_group, "
+        "rank_in_county from marts.mart_scorecard"
+    )
+    expected = {
+        (V1, JAN): ("insufficient_data", 0.5),
+        (f"{COUNTY_A[:6]}001002", JAN): ("insufficient_data", 0.1875),
+        (f"{COUNTY_A[:6]}001003", JAN): ("insufficient_data", 0.1875),
+        (V4, JAN): ("no_data", 0.0),
+        (TA, JAN): ("insufficient_data", 0.1875),
+        (V1, JAN.replace(month=2)): ("insufficient_data", 0.1875),
+        (V4, JAN.replace(month=2)): ("no_data", 0.0),
+        ("110102001001", JAN): ("insufficient_data", 0.1875),
+        ("110102001001", JAN.replace(month=2)): ("insufficient_data", 0.0),
+        ("110102001002", JAN.replace(month=2)): ("no_data", 0.0),
+    }
+    _check_rows([r[:4] for r in rows], expected, ("scoring_status", "coverage"))
+    assert all(r[4] is None and r[5] is None and r[6] is None for r in rows), "a unit was ranked"
+    reasons = dict(
+        query(
+            "select indicator_code, score_reason from marts.mart_scorecard_indicators "
+            f"where unit_code = '{V1}' and month = date '2024-01-01'"
+        )
+    )
+    assert reasons["satisfaction_rate"] == "too_few_cases"
+    assert reasons["response_rate"] == "insufficient_data"
 
 
 # ---- DuckDB -------------------------------------------------------------------------------------
@@ -711,6 +749,10 @@ def test_dbt_parse_writes_manifest_offline(dbt_bin: str, tmp_path: Path) -> None
         "mart_workload_township",
         "mart_reallocation_plan",
         "mart_scorecard",
+        "mart_scorecard_sensitivity",
+        "mart_scorecard_stability",
+        "mart_scorecard_correlations",
+        "scorecard_settings",
         "holiday_calendar",
         "case_categories",
         "staffing_norms",

@@ -218,11 +218,11 @@ def test_scorecard_charts_equal_the_marts(demo_warehouse, warehouse_con):
     con = warehouse_con
     month = f"{PERIOD}-01"
     score = embedded_data((demo_warehouse.site / "scorecard.html").read_text(encoding="utf-8"))
-    got = chart_rows(score["scores-composite"], ["unit_code", "peer_group", "composite_score"])
+    got = chart_rows(score["scores-composite"], ["unit_code", "scoring_peer_group", "composite_score"])
     assert sorted_rows(got) == sorted_rows(
         rows_of(
             con,
-            "select unit_code, peer_group, composite_score from marts.mart_scorecard "
+            "select unit_code, scoring_peer_group, composite_score from marts.mart_scorecard "
             "where month = ?::date and composite_score is not null",
             month,
         )
@@ -442,11 +442,12 @@ def test_scorecard_with_many_units_shows_quantiles(demo_warehouse, tmp_path, mon
     html = (index.parent / "scorecard.html").read_text(encoding="utf-8")
     assert "Too many units" in html
     data = embedded_data(html)["scores-composite"]
-    got = {tuple(r[:2]): r[2] for r in chart_rows(data, ["peer_group", "quantile_key", "composite_score"])}
+    columns = ["scoring_peer_group", "quantile_key", "composite_score"]
+    got = {tuple(r[:2]): r[2] for r in chart_rows(data, columns)}
     scores: dict[str, list[float]] = {}
     with duckdb.connect(str(demo_warehouse.path), read_only=True) as con:
         rows = con.execute(
-            "select peer_group, composite_score from marts.mart_scorecard "
+            "select scoring_peer_group, composite_score from marts.mart_scorecard "
             "where month = ?::date and composite_score is not null",
             [f"{PERIOD}-01"],
         ).fetchall()

@@ -13,6 +13,12 @@
 --   coverage          data_completeness = share of the four inputs present for the unit-month:
 --                     registered population, resident population, roster, and a case feed for the
 --                     county that month (at least one case reported in the county).
+-- Beside each value: the seed's scope (unit / county) and value_kind, the count the value rests on
+-- (indicator_denominator: cases in a rate's denominator, responded cases for the median, roster
+-- headcount or FTE for the staff shares; null for the feed facts), the numerator of a case rate
+-- (rate × denominator), and missing_reason when the value is null: no_roster (no roster snapshot
+-- for the unit-month), no_staff (a roster with no staff in the unit), no_cases (no case in the
+-- denominator), rate_unknown (cases, but mart_workload publishes no rate).
 
 with
 
@@ -56,6 +62,19 @@ wide as (
         population.month,
         population.county_code,
         population.peer_group,
+        population.unit_level,
+        population.urban_rural_class,
+        staffing.has_roster,
+        staffing.headcount,
+        staffing.total_fte,
+        workload.response_rate_denominator,
+        workload.resolution_rate_denominator,
+        workload.satisfaction_rate_denominator,
+        workload.closed_within_sla_rate_denominator,
+        workload.cases_responded,
+        workload.resolved_locally_rate_denominator,
+        workload.resident_initiated_share_denominator,
+        workload.digital_channel_share_denominator,
         staffing.certified_share,
         staffing.formal_fte_share,
         workload.response_rate,
@@ -101,14 +120,19 @@ wide as (
 
 ),
 
-final as (
+values_long as (
 
     select
         wide.unit_code,
         wide.month,
         wide.county_code,
         wide.peer_group,
+        wide.unit_level,
+        wide.urban_rural_class,
+        wide.has_roster,
         weights.indicator_code,
+        weights.scope,
+        weights.value_kind,
         {{ to_float(
             "case weights.indicator_code"
             ~ " when 'certified_share' then wide.certified_share"
@@ -124,9 +148,50 @@ final as (
             ~ " when 'digital_channel_share' then wide.digital_channel_share"
             ~ " when 'data_completeness' then wide.data_completeness"
             ~ " end"
-        ) }} as indicator_value
+        ) }} as indicator_value,
+        {{ to_float(
+            "case weights.indicator_code"
+            ~ " when 'certified_share' then wide.headcount"
+            ~ " when 'formal_fte_share' then wide.total_fte"
+            ~ " when 'response_rate' then wide.response_rate_denominator"
+            ~ " when 'resolution_rate' then wide.resolution_rate_denominator"
+            ~ " when 'satisfaction_rate' then wide.satisfaction_rate_denominator"
+            ~ " when 'closed_within_sla_rate' then wide.closed_within_sla_rate_denominator"
+            ~ " when 'response_hours_median' then wide.cases_responded"
+            ~ " when 'resolved_locally_rate' then wide.resolved_locally_rate_denominator"
+            ~ " when 'resident_initiated_share' then wide.resident_initiated_share_denominator"
+            ~ " when 'digital_channel_share' then wide.digital_channel_share_denominator"
+            ~ " end"
+        ) }} as indicator_denominator
     from wide
     cross join weights
+
+),
+
+final as (
+
+    select
+        unit_code,
+        month,
+        county_code,
+        peer_group,
+        unit_level,
+        urban_rural_class,
+        indicator_code,
+        scope,
+        value_kind,
+        indicator_value,
+        indicator_denominator,
+        case when value_kind = 'case_rate' then indicator_value * indicator_denominator end
+            as indicator_numerator,
+        case
+            when indicator_value is not null then null
+            when value_kind = 'staff_share' and not coalesce(has_roster, false) then 'no_roster'
+            when value_kind = 'staff_share' then 'no_staff'
+            when coalesce(indicator_denominator, 0) = 0 then 'no_cases'
+            else 'rate_unknown'
+        end as missing_reason
+    from values_long
 
 )
 

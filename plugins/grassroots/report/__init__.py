@@ -874,7 +874,10 @@ class _Builder:
         dims.blocks.append(
             Text(
                 "<p>同类组内比较（城乡 × 人口规模）Units are compared within their peer group "
-                f"(urban/rural × population band). {ticks}</p>"
+                "(urban/rural × population band); a group with too few scored units falls back to a "
+                "wider one (scoring peer group). Only units whose own data cover enough of the weight "
+                "are scored and ranked; the others are listed with their scoring status. "
+                f"{ticks}</p>"
             )
         )
         strip_sql, key, label = (
@@ -892,7 +895,7 @@ class _Builder:
                     svg.strips(
                         cid,
                         res.records,
-                        group="peer_group",
+                        group="scoring_peer_group",
                         value=col,
                         key=key,
                         label=label,
@@ -932,6 +935,22 @@ class _Builder:
             self.table("scorecard-fallers", "下降 Fallers", fallers, empty="无 None (no previous month?)")
         )
 
+        sections = [dims, movers]
+        if self.m.has("mart_scorecard_stability"):
+            stability = Section("stability", "排名稳定性 Rank stability (sensitivity)")
+            stability.blocks.append(
+                Text(
+                    "<p>在其他权重（等权、逐一去掉一个维度）与另一种标准化（缩尾最小–最大）下重算排名；"
+                    "每个单位的排名区间见上表 The ranking recomputed under equal weights, each dimension "
+                    "dropped in turn and the alternative normalisation (winsorised min–max); each unit's "
+                    "best and worst rank are in the table above. Per scoring peer group: units whose rank "
+                    "moves by more than N places.</p>"
+                )
+            )
+            res = self.m.query("scorecard-stability", q.STABILITY_SQL, **p)
+            stability.blocks.append(self.table("scorecard-stability", "排名稳定性 Rank stability", res))
+            sections.append(stability)
+
         tw = Section("townships", "乡镇街道页面 Township pages")
         tw.blocks.append(
             Links(
@@ -941,7 +960,7 @@ class _Builder:
                 ]
             )
         )
-        return Page("scorecard.html", f"评价 Scorecard {self.period}", [dims, movers, tw])
+        return Page("scorecard.html", f"评价 Scorecard {self.period}", [*sections, tw])
 
     def township_page(self, t: dict) -> Page:
         code, name = t["township_code"], t["township_name"] or t["township_code"]

@@ -519,7 +519,10 @@ SELECT
     d.township_name,
     s.county_code,
     s.peer_group,
+    s.scoring_peer_group,
+    s.peer_group_fallback,
     s.scoring_status,
+    s.coverage,
     s.composite_score,
     s.professionalism_score,
     s.responsiveness_score,
@@ -529,26 +532,44 @@ SELECT
     s.coverage_score,
     s.rank_in_peer_group,
     s.peer_group_units_ranked,
+    s.rank_min,
+    s.rank_max,
+    s.rank_range,
     s.rank_in_county,
     s.composite_score_change,
     s.previous_rank_in_peer_group
 FROM marts.mart_scorecard AS s
 LEFT JOIN marts.dim_unit AS d ON d.unit_code = s.unit_code
 WHERE s.month = $month
-ORDER BY s.peer_group, s.rank_in_peer_group NULLS LAST, s.unit_code
+ORDER BY s.scoring_peer_group NULLS LAST, s.rank_in_peer_group NULLS LAST, s.unit_code
 """
 
-# Chart: one score per unit, strips by peer group (`score` is one of the mart's score columns).
+# Rank stability per scoring peer group (sensitivity: alternative weights and normalisation).
+STABILITY_SQL = """
+SELECT
+    scoring_peer_group,
+    units_ranked,
+    scenarios,
+    rank_shift_places,
+    units_moving_more_than_n,
+    max_rank_range
+FROM marts.mart_scorecard_stability
+WHERE month = $month
+ORDER BY scoring_peer_group
+"""
+
+# Chart: one score per scored unit, strips by scoring peer group (the group it is normalised and
+# ranked in; `score` is one of the mart's score columns).
 SCORE_STRIP_SQL = """
 SELECT
     s.unit_code,
     d.unit_name,
-    s.peer_group,
+    s.scoring_peer_group,
     s.{score}
 FROM marts.mart_scorecard AS s
 LEFT JOIN marts.dim_unit AS d ON d.unit_code = s.unit_code
 WHERE s.month = $month AND s.{score} IS NOT NULL
-ORDER BY s.peer_group, s.unit_code
+ORDER BY s.scoring_peer_group, s.unit_code
 """
 
 # The strips of a scorecard with too many units for a tick each (nationally 660,000 units, seven
@@ -556,16 +577,16 @@ ORDER BY s.peer_group, s.unit_code
 SCORE_QUANTILES_SQL = """
 WITH q AS (
     SELECT
-        peer_group,
+        scoring_peer_group,
         count(*) AS units,
         quantile_cont({score}, [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0]) AS v
     FROM marts.mart_scorecard
     WHERE month = $month AND {score} IS NOT NULL
-    GROUP BY peer_group
+    GROUP BY scoring_peer_group
 ),
 levels AS (
     SELECT
-        peer_group,
+        scoring_peer_group,
         units,
         unnest(range(7)) AS i,
         unnest(['min', 'p10', 'p25', 'median', 'p75', 'p90', 'max']) AS quantile,
@@ -573,12 +594,12 @@ levels AS (
     FROM q
 )
 SELECT
-    peer_group || ':' || quantile AS quantile_key,
+    scoring_peer_group || ':' || quantile AS quantile_key,
     quantile || ' (' || units || ' units)' AS quantile_label,
-    peer_group,
+    scoring_peer_group,
     {score}
 FROM levels
-ORDER BY peer_group, i
+ORDER BY scoring_peer_group, i
 """
 
 MOVERS_SQL = """
@@ -651,6 +672,7 @@ SELECT
     s.coverage_score,
     s.rank_in_peer_group,
     s.peer_group_units_ranked,
+    s.rank_range,
     s.rank_in_county,
     s.composite_score_change
 FROM marts.mart_scorecard AS s
@@ -670,9 +692,12 @@ SELECT
     i.direction,
     i.weight,
     i.indicator_value,
+    i.indicator_denominator,
+    i.scoring_value,
     i.peer_min,
     i.peer_max,
-    i.score
+    i.score,
+    i.score_reason
 FROM marts.mart_scorecard_indicators AS i
 JOIN marts.dim_unit AS d ON d.unit_code = i.unit_code
 WHERE i.month = $month AND d.township_code = $township

@@ -123,6 +123,20 @@ LABELS: dict[str, tuple[str, str]] = {
     "peer_min": ("组内最小", "Peer min"),
     "peer_max": ("组内最大", "Peer max"),
     "score": ("得分", "Score"),
+    "scoring_peer_group": ("评分组", "Scoring peer group"),
+    "peer_group_fallback": ("并组原因", "Peer-group fallback"),
+    "coverage": ("数据覆盖度", "Coverage"),
+    "rank_min": ("最好排名", "Best rank (scenarios)"),
+    "rank_max": ("最差排名", "Worst rank (scenarios)"),
+    "rank_range": ("排名区间", "Rank range"),
+    "score_reason": ("未评分原因", "Why not scored"),
+    "scoring_value": ("评分值(收缩后)", "Scored value (shrunk)"),
+    "indicator_denominator": ("分母", "Denominator"),
+    "units_ranked": ("排名单位数", "Units ranked"),
+    "units_moving_more_than_n": ("排名变动超过N位的单位", "Units moving more than N places"),
+    "rank_shift_places": ("N", "N places"),
+    "max_rank_range": ("最大排名区间", "Largest rank range"),
+    "scenarios": ("情景数", "Scenarios"),
 }
 
 PCT = {
@@ -165,6 +179,12 @@ INT = {
     "rank_in_county",
     "previous_rank_in_peer_group",
     "move_rank",
+    "rank_min",
+    "rank_max",
+    "rank_range",
+    "units_ranked",
+    "units_moving_more_than_n",
+    "max_rank_range",
 }
 DIGITS3 = {"d_resident", "d_registered", "d_gap", "residence_ratio", "county_residence_ratio"}
 SIGNED = {"reallocation_delta", "composite_score_change", "d_gap"}
@@ -173,6 +193,8 @@ STATUS_LABELS = {
     "complete": "完整 complete",
     "partial": "部分 partial",
     "no_data": "无数据 no data",
+    "insufficient_data": "数据不足 insufficient data",
+    "too_few_peers": "同类单位过少 too few peers",
     "loaded": "已入库 loaded",
     "loaded_with_findings": "入库有发现 loaded with findings",
     "refused": "拒收 refused",

@@ -1,0 +1,56 @@
+-- Multivariate check of the scorecard (OECD/JRC Handbook, step 4): Pearson correlation of the
+-- indicator scores, pair by pair, within each scoring peer group and month, over the scored units
+-- (scoring_status complete or partial) that have a score on both indicators. A pair correlated
+-- near ±1 measures one thing twice (redundant); r is null with fewer than 3 units or when a score
+-- does not vary.
+
+with
+
+indicators as (
+
+    select * from {{ ref('mart_scorecard_indicators') }}
+    where scoring_status in ('complete', 'partial') and score is not null
+
+),
+
+pairs as (
+
+    select
+        a.scoring_peer_group,
+        a.month,
+        a.indicator_code as indicator_a,
+        b.indicator_code as indicator_b,
+        a.dimension as dimension_a,
+        b.dimension as dimension_b,
+        a.score as score_a,
+        b.score as score_b
+    from indicators as a
+    inner join indicators as b
+        on
+            a.unit_code = b.unit_code
+            and a.month = b.month
+            and a.indicator_code < b.indicator_code
+
+),
+
+final as (
+
+    select
+        scoring_peer_group,
+        month,
+        indicator_a,
+        indicator_b,
+        max(dimension_a) as dimension_a,
+        max(dimension_b) as dimension_b,
+        count(*) as units,
+        case
+            -- DuckDB returns NaN, PostgreSQL null, when a score does not vary: null on both
+            when count(*) >= 3 and max(score_a) > min(score_a) and max(score_b) > min(score_b)
+                then {{ to_float('corr(score_a, score_b)') }}
+        end as pearson_r
+    from pairs
+    group by scoring_peer_group, month, indicator_a, indicator_b
+
+)
+
+select * from final
