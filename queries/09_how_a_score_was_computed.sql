@@ -1,7 +1,7 @@
 -- Question: how was one unit's score computed? Every indicator with its value and denominator, why
 -- it is not scored (score_reason), the shrunk value that is scored, the peer mean, the 0–100
 -- percentile-rank score and the weight, so the composite can be checked by hand
--- (docs/methodology/scorecard.md).
+-- (docs/methodology.md).
 -- Mart: mart_scorecard_indicators. Edit the unit code (default: a 湖里区 community).
 WITH params AS (
     SELECT

@@ -6,9 +6,9 @@
 --   self_governance   resolved_locally_rate, resident_initiated_share         (mart_workload)
 --   institutionalisation  feeds_current_share: proxy for "feeds delivered on time and passing
 --                     validation" available in the warehouse = share of the unit's three feeds that are
---                     current for the month: a roster snapshot in the month; a registration snapshot at
---                     most var registration_snapshot_max_age_days (45) old at month end; a resident
---                     snapshot at most var resident_snapshot_max_age_days (400) old.
+--                     current for the month: a roster snapshot dated in the month; a registration and a
+--                     resident-population snapshot current at month end (not older than their maximum
+--                     age in seed snapshot_max_age: the carry-forward rule of int_population_unit_months).
 --   digitalisation    digital_channel_share                                   (mart_workload)
 --   coverage          data_completeness = share of the four inputs present for the unit-month:
 --                     registered population, resident population, roster, and a case feed for the
@@ -86,17 +86,9 @@ wide as (
         workload.resident_initiated_share,
         workload.digital_channel_share,
         (
-            case when coalesce(staffing.has_roster, false) then 1.0 else 0.0 end
-            + case
-                when population.registered_snapshot_age_days <= {{ var('registration_snapshot_max_age_days') }}
-                    then 1.0
-                else 0.0
-            end
-            + case
-                when population.resident_snapshot_age_days <= {{ var('resident_snapshot_max_age_days') }}
-                    then 1.0
-                else 0.0
-            end
+            case when coalesce(staffing.has_roster_snapshot_in_month, false) then 1.0 else 0.0 end
+            + case when coalesce(population.is_registration_current, false) then 1.0 else 0.0 end
+            + case when coalesce(population.is_resident_current, false) then 1.0 else 0.0 end
         ) / 3.0 as feeds_current_share,
         (
             case when population.registered_population is not null then 1.0 else 0.0 end

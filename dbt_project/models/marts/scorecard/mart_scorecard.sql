@@ -1,4 +1,4 @@
--- The scorecard (评价) per evaluated unit and month (docs/methodology/scorecard.md): six dimension
+-- The scorecard (评价) per evaluated unit and month (docs/methodology.md): six dimension
 -- scores, their contributions, the composite, ranks within the scoring peer group and county, the rank
 -- range across the sensitivity scenarios, and the change from the previous month.
 --   dimension score        = Σ_{scored indicators of the dimension} w × s / Σ their w

@@ -1,6 +1,6 @@
 -- Scorecard indicators scored within peer groups (因地制宜), one row per evaluated unit, month and
 -- indicator (seed scorecard_weights), built like a composite indicator (OECD/JRC Handbook;
--- docs/methodology/scorecard.md). Window: one calendar month (window_months = 1).
+-- docs/methodology.md). Window: one calendar month (window_months = 1).
 --  1. Data: an indicator has data when its value is known and, for a case-based indicator, its
 --     denominator reaches min_cases (seed scorecard_settings); else score_reason says why
 --     (no_roster, no_staff, no_cases, rate_unknown, too_few_cases).
