@@ -25,12 +25,18 @@ County A, January (roster snapshot 2024-01-31, as restated on 2024-02-10):
     D_resident = ½(0.25 + 0.375 + 0.125) = 0.375; D_registered = ½(0 + 0.125 + 0.125) = 0.125
     → allocated_by_registration; deltas +2, −3, +1; posts_to_reallocate 3
     (an earlier snapshot dated 2024-01-15 is superseded by the 01-31 one)
+    allocation_base_coverage = base residents / (known village residents + villages without a figure
+    × the median known figure) = 8000 / (8000 + 1 × median(4000, 2000, 2000) = 2000) = 0.8 ≥ 0.8
+    (exactly the threshold) → published; the same in February (figures carried forward).
 County A, February (snapshot 2024-02-29): staff 4/2/2 → shares 0.5/0.25/0.25 = resident shares:
     D_resident = 0; D_registered = ½(0.25 + 0.25 + 0) = 0.25 → not by registration; deltas 0.
-County B, January: V5 1000/1000 staff 1, V6 1000/3000 staff 1; the base holds 2000 of the county's
-    4000 census residents (coverage 0.5 < 0.8) → indices null, d_null_reason 'low_coverage'.
+County B, January: V5 1000/1000 staff 1, V6 1000/3000 staff 1; both villages have a resident figure
+    and are in the base: coverage 2000 / (2000 + 0 × 1000) = 1.0 ≥ 0.8 → published (its 4000 census
+    residents are shown, not used: they would have given 0.5). Staff shares 0.5/0.5, resident
+    0.5/0.5, registered 0.25/0.75: D_resident = ½(0 + 0) = 0; D_registered = ½(0.25 + 0.25) = 0.25
+    → not by registration; fair shares 2 × 0.5 = 1, 1 → deltas 0; nothing to move (posts 0).
 County B, February: no roster delivered → January's carried forward (age 29 days ≤ 62): staff known;
-    still low coverage. An old (2011) registration file for V5 adds no month to any spine.
+    the same figures and indices. An old (2011) registration file for V5 adds no month to any spine.
 
 Restatements of population: V1's January registration was first delivered as 9999 (2024-02-05)
 and restated as 2000 (2024-02-20); V2's resident figure 2500 (2024-01-10) restated as 2000
@@ -121,8 +127,8 @@ REF_CENSUS = [
         "province": "北京市",
         "city": "北京市",
         "county": "东城区",
-        # a hand-made county total (not the real 708,829): the allocation base (V1–V3, 8000 residents)
-        # holds 8000 / 9000 = 0.889 ≥ 0.8 of it, so County A's indices are published
+        # a hand-made county total (not the real 708,829), published as census_resident_population
+        # for information only: allocation_base_coverage no longer divides by it
         "pop_total": 9000,
         "pop_urban": 9000,
         "pop_rural": 0,
@@ -134,7 +140,8 @@ REF_CENSUS = [
         "province": "北京市",
         "city": "北京市",
         "county": "西城区",
-        # V5 + V6 = 2000 residents = 0.5 of 4000 < 0.8: County B's indices are null ('low_coverage')
+        # informational (census_resident_population): V5 + V6 = 2000 residents today, all in the base,
+        # so coverage is 1.0 whatever this figure (a census denominator would have said 0.5)
         "pop_total": 4000,
         "pop_urban": 4000,
         "pop_rural": 0,
@@ -523,25 +530,34 @@ def load_postgres(dsn: str, cases_batch: int | None = None) -> None:
 # (county_code, month) → (d_resident, d_registered, allocated_by_registration, county_staff_fte,
 #                         staff_fte_outside_base, posts_to_reallocate, fte_misallocated,
 #                         allocation_base_coverage, d_null_reason)
-# County A: base residents 8000 / census 9000 = 0.8889 ≥ 0.8 → published.
+# allocation_base_coverage = Σ_base residents / (Σ known village resident figures + villages without
+#   one × the median known figure); the census is not the denominator.
+# County A: base V1 + V2 + V3 = 4000 + 2000 + 2000 = 8000 = all known figures; V4 has none and is
+#   imputed the median of (4000, 2000, 2000) = 2000 → 8000 / (8000 + 1 × 2000) = 0.8 ≥ 0.8 → published
+#   (exactly the threshold; the same in February, figures carried forward).
 #   January: targets = fair shares 4, 2, 2 (each ≥ the 1-FTE floor; water-filling floors no unit:
 #   V2 first, (8 − 0)·2000 = 16000 ≥ 1·8000); deltas +2, −3, +1. Whole posts: the donor V2 gives
 #   floor(3) = 3 = M; receivers' quotas 3·2/3 = 2 (V1), 3·1/3 = 1 (V3), no remainder → plan moves 3
 #   posts = posts_to_reallocate; fte_misallocated = ½(2 + 3 + 1) = 3 = 0.375 × 8.
 #   February: staff at fair shares → 0 and 0.
-# County B: base residents 2000 / census 4000 = 0.5 < 0.8 → indices, fte_misallocated and
-#   posts_to_reallocate null, d_null_reason 'low_coverage', no plan. In February B delivered no roster:
-#   the January one (2024-01-31) is carried to 02-29 (age 29 ≤ 62 days), so its staff are known (2 FTE).
+# County B: base V5 + V6 = 1000 + 1000 = 2000, no village without a figure → 2000 / (2000 + 0) = 1.0
+#   → published. Staff 1 + 1 = 2: staff shares 0.5, 0.5 = resident shares 0.5, 0.5 → D_resident
+#   = ½(0 + 0) = 0; registered 1000/4000 = 0.25, 3000/4000 = 0.75 → D_registered = ½(0.25 + 0.25)
+#   = 0.25; 0.25 < 0 is false → not by registration. fte_misallocated = ½(0 + 0) = 0; no donor →
+#   posts_to_reallocate 0, no move. No unit outside the base (the township office has no staff and
+#   is not on the spine) → staff_fte_outside_base null (sum over no row). In February B delivered no
+#   roster: the January one (2024-01-31) is carried to 02-29 (age 29 ≤ 62 days), so its staff are
+#   known (2 FTE) and every figure is January's.
 EXPECTED_COUNTY = {
-    (COUNTY_A, JAN): (0.375, 0.125, True, 8.0, 3.0, 3, 3.0, 8000 / 9000, None),
-    (COUNTY_A, FEB): (0.0, 0.25, False, 8.0, 3.0, 0, 0.0, 8000 / 9000, None),
-    (COUNTY_B, JAN): (None, None, None, 2.0, None, None, None, 0.5, "low_coverage"),
-    (COUNTY_B, FEB): (None, None, None, 2.0, None, None, None, 0.5, "low_coverage"),
+    (COUNTY_A, JAN): (0.375, 0.125, True, 8.0, 3.0, 3, 3.0, 8000 / (8000 + 1 * 2000), None),
+    (COUNTY_A, FEB): (0.0, 0.25, False, 8.0, 3.0, 0, 0.0, 8000 / (8000 + 1 * 2000), None),
+    (COUNTY_B, JAN): (0.0, 0.25, False, 2.0, None, 0, 0.0, 2000 / (2000 + 0), None),
+    (COUNTY_B, FEB): (0.0, 0.25, False, 2.0, None, 0, 0.0, 2000 / (2000 + 0), None),
 }
 
 # (unit_code, month) → (resident, registered, staff_fte, staff_share, resident_share,
 #                       registered_share, fair_share_staff, reallocation_delta, in_allocation_base)
-# County B's shares are published, its fair shares and deltas are not (low coverage).
+# County B (coverage 1.0, published): fair shares 2 × 0.5 = 1.0 each, deltas 1 − 1 = 0.
 EXPECTED_UNITS = {
     (V1, JAN): (4000, 2000, 2.0, 0.25, 0.5, 0.25, 4.0, 2.0, True),
     (V2, JAN): (2000, 4000, 5.0, 0.625, 0.25, 0.5, 2.0, -3.0, True),
@@ -553,11 +569,11 @@ EXPECTED_UNITS = {
     (V3, FEB): (2000, 2000, 2.0, 0.25, 0.25, 0.25, 2.0, 0.0, True),
     (V4, FEB): (None, None, 0.0, None, None, None, None, None, False),
     (TA, FEB): (None, None, 3.0, None, None, None, None, None, False),
-    (V5, JAN): (1000, 1000, 1.0, 0.5, 0.5, 0.25, None, None, True),
-    (V6, JAN): (1000, 3000, 1.0, 0.5, 0.5, 0.75, None, None, True),
+    (V5, JAN): (1000, 1000, 1.0, 0.5, 0.5, 0.25, 1.0, 0.0, True),
+    (V6, JAN): (1000, 3000, 1.0, 0.5, 0.5, 0.75, 1.0, 0.0, True),
     # January roster carried forward (age 29 days): staff known in February
-    (V5, FEB): (1000, 1000, 1.0, 0.5, 0.5, 0.25, None, None, True),
-    (V6, FEB): (1000, 3000, 1.0, 0.5, 0.5, 0.75, None, None, True),
+    (V5, FEB): (1000, 1000, 1.0, 0.5, 0.5, 0.25, 1.0, 0.0, True),
+    (V6, FEB): (1000, 3000, 1.0, 0.5, 0.5, 0.75, 1.0, 0.0, True),
 }
 
 # (unit_code, month) → roster_snapshot_date (ISO), roster_snapshot_age_days, roster_status,

@@ -630,18 +630,18 @@ def check_reallocation_and_scorecard(query) -> None:
 def check_scorecard_coverage(query) -> None:
     """Scorecard on the fixture (no unit has enough data; ranked units: test_scorecard_build.py).
     Unit-scope weight 80 (seed scorecard_weights): staff shares 10 + 5, case indicators 65; min_cases 5.
-    V1 Jan: staff shares 15 + response_rate, resident-initiated and digital shares on 5 received
-    (10 + 5 + 10) = 40 → coverage 0.5 < 0.6; resolution (3), satisfaction (2 rated), closed-in-SLA,
-    resolved-locally (3 closed) and the median (3 responded) are too_few_cases. V2 (1 case), V3 and the
-    township office (no case), every County A unit in February and County B's in January: staff shares
-    only, 15/80 = 0.1875. V4 (nothing) and V6 in February (no roster, no case): no_data. V5 in February:
-    one case (too few) and no roster → coverage 0, insufficient_data. Nobody is ranked."""
+    V1 Jan: 5 received, 2 cancelled → every case rate is over the 3 valid cases (< min_cases 5:
+    too_few_cases, response_rate, resident-initiated and digital shares included), so staff shares
+    only: 15/80 = 0.1875 < 0.6. V2 (1 case), V3 and the township office (no case), every County A unit
+    in February and County B's in January: staff shares only, 15/80 = 0.1875. County B in February:
+    its January roster is carried forward (age 29 ≤ 62 days), so the staff shares are known: V5 (one
+    case, too few) and V6 (2 cases, too few) 15/80 = 0.1875. V4 (nothing): no_data. Nobody is ranked."""
     rows = query(
         "select unit_code, month, scoring_status, coverage, composite_score, rank_in_peer_group, "
         "rank_in_county from marts.mart_scorecard"
     )
     expected = {
-        (V1, JAN): ("insufficient_data", 0.5),
+        (V1, JAN): ("insufficient_data", 0.1875),
         (f"{COUNTY_A[:6]}001002", JAN): ("insufficient_data", 0.1875),
         (f"{COUNTY_A[:6]}001003", JAN): ("insufficient_data", 0.1875),
         (V4, JAN): ("no_data", 0.0),
@@ -649,8 +649,8 @@ def check_scorecard_coverage(query) -> None:
         (V1, JAN.replace(month=2)): ("insufficient_data", 0.1875),
         (V4, JAN.replace(month=2)): ("no_data", 0.0),
         ("110102001001", JAN): ("insufficient_data", 0.1875),
-        ("110102001001", JAN.replace(month=2)): ("insufficient_data", 0.0),
-        ("110102001002", JAN.replace(month=2)): ("no_data", 0.0),
+        ("110102001001", JAN.replace(month=2)): ("insufficient_data", 0.1875),
+        ("110102001002", JAN.replace(month=2)): ("insufficient_data", 0.1875),
     }
     _check_rows([r[:4] for r in rows], expected, ("scoring_status", "coverage"))
     assert all(r[4] is None and r[5] is None and r[6] is None for r in rows), "a unit was ranked"
@@ -661,7 +661,8 @@ def check_scorecard_coverage(query) -> None:
         )
     )
     assert reasons["satisfaction_rate"] == "too_few_cases"
-    assert reasons["response_rate"] == "insufficient_data"
+    # 3 valid cases < min_cases 5 (it had data on 5 received before rates moved to valid cases)
+    assert reasons["response_rate"] == "too_few_cases"
 
 
 # ---- DuckDB -------------------------------------------------------------------------------------

@@ -84,7 +84,10 @@ def sorted_rows(rows):
 def test_site_has_every_page(demo_warehouse):
     site = demo_warehouse.site
     names = {p.name for p in site.glob("*.html")}
-    assert {"index.html", f"county-{COUNTY}.html", "scorecard.html"} <= names
+    assert {"index.html", f"county-{COUNTY}.html", "scorecard.html", "methodology.html"} <= names
+    methodology = (site / "methodology.html").read_text(encoding="utf-8")
+    # the methodology page is docs/methodology.md: its entries, e.g. the plan total, as HTML headings
+    assert "<h3>posts_to_reallocate</h3>" in methodology and "<table>" in methodology
     assert any(n.startswith("township-350206") for n in names)
     index = (site / "index.html").read_text(encoding="utf-8")
     assert PERIOD in index
@@ -145,17 +148,28 @@ def test_mismatch_charts_equal_the_marts(demo_warehouse, warehouse_con):
         county[f"county-{COUNTY}-shares"], ["unit_code", "staff_share", "resident_share", "registered_share"]
     )
     assert sorted_rows(got) == sorted_rows(expected) and len(got) > 10
-    delta = chart_rows(county[f"county-{COUNTY}-delta"], ["unit_code", "reallocation_delta"])
-    assert sorted_rows(delta) == sorted_rows(
-        rows_of(
-            con,
-            "select unit_code, reallocation_delta from marts.mart_staffing_mismatch "
-            "where month = ?::date and county_code = ? and in_allocation_base",
-            month,
-            COUNTY,
-        )
+    # The plan chart: the 20 largest whole-post changes, ranked; the plan moves whole posts that add up
+    # to zero over the county, and its moves add up to posts_to_reallocate.
+    changes = chart_rows(county[f"county-{COUNTY}-plan-changes"], ["unit_code", "planned_change_posts"])
+    every = rows_of(
+        con,
+        "select unit_code, planned_change_posts from marts.mart_staffing "
+        "where month = ?::date and county_code = ? and planned_change_posts is not null",
+        month,
+        COUNTY,
     )
-    assert [r[1] for r in delta] == sorted((r[1] for r in delta), reverse=True), "ranked"
+    nonzero = sorted((r for r in every if r[1] != 0), key=lambda r: (-abs(r[1]), r[0]))
+    assert sorted_rows(changes) == sorted_rows(nonzero[:20]) and len(changes) > 0
+    assert len(every) > len(changes), "the chart shows the largest moves, the table every unit"
+    assert [r[1] for r in changes] == sorted((r[1] for r in changes), reverse=True), "ranked"
+    assert all(float(v).is_integer() for _, v in every), "whole posts"
+    assert sum(v for _, v in every) == 0, "the county total is unchanged"
+    (posts,) = con.execute(
+        "select posts_to_reallocate from marts.mart_staffing_mismatch_county "
+        "where month = ?::date and county_code = ?",
+        [month, COUNTY],
+    ).fetchone()
+    assert sum(v for _, v in every if v > 0) == posts
 
 
 def test_workload_charts_equal_the_marts(demo_warehouse, warehouse_con):
@@ -288,10 +302,16 @@ def test_default_location_period_and_latest(demo_warehouse, tmp_path, monkeypatc
     monkeypatch.setenv("GRASSROOTS_REPORTS_DIR", str(tmp_path / "reports"))
     (tmp_path / "reports" / "data_docs").mkdir(parents=True)
     (tmp_path / "reports" / "data_docs" / "index.html").write_text("<html></html>")
+    (tmp_path / "reports" / "dbt_docs").mkdir(parents=True)
+    (tmp_path / "reports" / "dbt_docs" / "index.html").write_text("<html></html>")
     index = build_report(warehouse=demo_warehouse.path)
     assert index == tmp_path / "reports" / "evaluation" / PERIOD / "index.html"
     assert (tmp_path / "reports" / "evaluation" / "latest" / "index.html").is_file()
     assert 'href="../../data_docs/index.html"' in index.read_text(encoding="utf-8")
+    # every page links the methodology page of its site and the dbt docs beside the site
+    for page in index.parent.glob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert 'href="methodology.html"' in html and 'href="../../dbt_docs/index.html"' in html, page.name
     # an earlier period gets its own directory and leaves latest/ alone
     first = build_report(FIRST_PERIOD, warehouse=demo_warehouse.path)
     assert first.parent.name == FIRST_PERIOD

@@ -83,7 +83,7 @@ def _full_page_screenshot(b: Browser, path: Path) -> Path:
         (
             f"county-{COUNTY}.html",
             f"county-{COUNTY}.png",
-            {f"county-{COUNTY}-{c}" for c in ("shares", "delta", "workload", "rates", "backlog")},
+            {f"county-{COUNTY}-{c}" for c in ("shares", "plan-changes", "workload", "rates", "backlog")},
         ),
         ("scorecard.html", "scorecard.png", {"scores-composite", "movers"}),
     ],

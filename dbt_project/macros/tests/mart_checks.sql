@@ -268,3 +268,19 @@
         on spine.unit_code = scorecard.unit_code and spine.month = scorecard.month
     where scorecard.unit_code is null
 {% endtest %}
+
+{#- Unknown is never 0 (methodology, principles): each rate of `rates` is null exactly when its
+    `<rate>_denominator` is 0 or unknown, and a null rate always carries its `<rate>_null_reason`.
+    Returns the offending rows (the rate, its value, denominator and reason). -#}
+{% test rates_null_exactly_when_unmeasured(model, rates) %}
+    {% for rate in rates %}
+        select '{{ rate }}' as rate, {{ rate }} as rate_value, {{ rate }}_denominator as denominator,
+            {{ rate }}_null_reason as null_reason
+        from {{ model }}
+        where
+            ({{ rate }} is null) <> (coalesce({{ rate }}_denominator, 0) = 0)
+            or ({{ rate }} is null and {{ rate }}_null_reason is null)
+            or ({{ rate }} is not null and {{ rate }}_null_reason is not null)
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+{% endtest %}

@@ -27,9 +27,10 @@ runs on the assets only).
    recorded in `audit.dbt_test_results`. One model alone: the manual DAG `grassroots_dbt_manual`.
 3. `validate_marts`: the Great Expectations suite of the published marts (results in
    `audit.validation_results`, feed `marts`); Data Docs rebuilt into `reports/data_docs/`.
-4. `build_report`: the evaluation report (HTML, charts, CSV/Excel exports) for the latest month
+4. `dbt_docs`: `dbt docs generate --static` into `reports/dbt_docs/index.html` (before the report,
+   whose pages link to it).
+5. `build_report`: the evaluation report (HTML, charts, CSV/Excel exports) for the latest month
    into `reports/evaluation/<YYYY-MM>/` and `reports/evaluation/latest/`.
-5. `dbt_docs`: `dbt docs generate --static` into `reports/dbt_docs/index.html`.
 6. `publish_marts`: emits the marts asset.
 7. `report_findings`: the warnings of this run (dbt tests with severity warn that found rows,
    Great Expectations warnings of the marts suite and of the deliveries loaded since the last
@@ -209,6 +210,6 @@ def build_warehouse_dag():
         for op in layers:
             chain >> op
             chain = op
-        chain >> validate_marts() >> build_report() >> dbt_docs() >> publish_marts() >> report_findings()
+        chain >> validate_marts() >> dbt_docs() >> build_report() >> publish_marts() >> report_findings()
 
     return warehouse_dag()

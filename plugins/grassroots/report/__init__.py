@@ -80,12 +80,13 @@ PAGES_PER_BATCH = 2000  # township pages whose rows are fetched together (bounds
 # county pages at a time held the rows of 660,000 units in Python, 9 GB for the national site.
 COUNTY_PAGES_PER_BATCH = 200
 STRIP_MAX_UNITS = 5000  # above it, the scorecard's strips show each peer group's quantiles
+PLAN_CHART_UNITS = 20  # the county page charts the plan's largest changes; its table has every unit
 
 # The per-page queries, each with the column its page is selected on (see `Marts.prefetch`).
 # Not PLAN_FALLBACK_SQL: it keeps a LIMIT per county, so each county page runs its own.
 COUNTY_QUERIES = [
     (q.MISMATCH_SCATTER_SQL, "m.county_code"),
-    (q.DELTA_SQL, "m.county_code"),
+    (q.TWO_QUESTIONS_SQL, "s.county_code"),
     (q.PLAN_SQL, "county_code"),
     (q.MISMATCH_UNITS_SQL, "m.county_code"),
     (q.WORKLOAD_COUNTY_SQL, "wc.county_code"),
@@ -285,10 +286,12 @@ class _Builder:
         self.next_month = next_month
         self.site = site
         self.data_docs_href = data_docs_href
-        # the dbt docs site (reports/dbt_docs/index.html) is written by the same warehouse run
-        self.dbt_docs_href = Path(
-            os.path.relpath(settings().reports_dir / "dbt_docs" / "index.html", self.site)
-        ).as_posix()
+        # the dbt docs site (reports/dbt_docs/index.html), written just before the report by the
+        # warehouse run; linked only when it exists (a site never links outside to nothing)
+        dbt_docs = settings().reports_dir / "dbt_docs" / "index.html"
+        self.dbt_docs_href = (
+            Path(os.path.relpath(dbt_docs, self.site)).as_posix() if dbt_docs.exists() else None
+        )
         self.nav: list[tuple[str, str]] = []
         self.province_of: dict[str, str] = {}
         self.provinces: set[str] = set()
@@ -349,6 +352,37 @@ class _Builder:
                 yield self.county_page(c)
             self.m.forget()
         yield from self.scorecard_pages()
+
+    def plan_changes_chart(self, pre: str, two: Result) -> Chart:
+        """The plan's largest whole-post changes (at most 20 units; the table holds every unit)."""
+        changes = sorted(
+            (r for r in two.records if r["planned_change_posts"]),
+            key=lambda r: (-abs(r["planned_change_posts"]), r["unit_code"]),
+        )[:PLAN_CHART_UNITS]
+        changes.sort(key=lambda r: (-r["planned_change_posts"], r["unit_code"]))
+        cols = ["unit_code", "unit_name", "planned_change_posts"]
+        shown = Result(
+            two.name,
+            two.sql + f"-- the chart: the {PLAN_CHART_UNITS} largest |planned_change_posts| ≠ 0\n",
+            two.params,
+            cols,
+            [tuple(r[k] for k in cols) for r in changes],
+            source=two.source,
+        )
+        return Chart(
+            f"{pre}-plan-changes",
+            "该增的增、该减的减 The plan: largest changes in whole posts",
+            svg.hbars(
+                f"{pre}-plan-changes",
+                shown.records,
+                value="planned_change_posts",
+                key="unit_code",
+                label="unit_name",
+                title="Planned change (whole posts)",
+                xlabel="增(+)/减(−) 整岗 whole posts, county total unchanged",
+            ),
+            shown,
+        )
 
     def methodology_page(self) -> Page:
         """docs/methodology.md: every published figure with its formula and a worked example."""
@@ -564,8 +598,18 @@ class _Builder:
                         "flag" if flag else "",
                     ),
                     (
-                        "需调整岗位 Posts to reallocate (FTE)",
+                        "方案调整岗位 Whole posts the plan moves",
                         labels.fmt("posts_to_reallocate", c["posts_to_reallocate"]),
+                        "",
+                    ),
+                    (
+                        "错配 FTE misallocated (½ Σ |fair share − actual|)",
+                        labels.fmt("fte_misallocated", c["fte_misallocated"]),
+                        "",
+                    ),
+                    (
+                        "覆盖率 Allocation-base coverage",
+                        labels.fmt("allocation_base_coverage", c["allocation_base_coverage"]),
                         "",
                     ),
                     (
@@ -614,21 +658,27 @@ class _Builder:
                 ),
             )
         )
-        delta = self.m.query(f"{pre}-delta", q.DELTA_SQL, **p)
+        if c["d_null_reason"]:
+            sec.blocks.append(
+                Text(
+                    f'<p class="unavailable">未计算相异指数与调整方案 No indices and no plan: '
+                    f"{_esc(labels.reason(c['d_null_reason']))}</p>"
+                )
+            )
+        two = self.m.query(f"{pre}-two-questions", q.TWO_QUESTIONS_SQL, **p)
+        sec.blocks.append(self.plan_changes_chart(pre, two))
         sec.blocks.append(
-            Chart(
-                f"{pre}-delta",
-                "该增的增、该减的减 Reallocation delta per unit (FTE)",
-                svg.hbars(
-                    f"{pre}-delta",
-                    delta.records,
-                    value="reallocation_delta",
-                    key="unit_code",
-                    label="unit_name",
-                    title="Reallocation delta",
-                    xlabel="应增(+)/应减(−) FTE: fair share by residents − actual",
+            self.table(
+                f"{pre}-two-questions",
+                "两个问题 Two questions per unit: the norm gap and the reallocation plan",
+                two,
+                note=(
+                    "按标准缺口 Norm gap = 全国/省定标准所需人员 − 实有 "
+                    "(staff a national or provincial norm requires, from outside the county). "
+                    "调整方案 Plan = 本县现有人员按常住人口重新分配，整岗调整，总数不变 "
+                    "(the county's own staff redistributed by residents, in whole posts, "
+                    "county total unchanged). 见方法说明 See methodology.html."
                 ),
-                delta,
             )
         )
         if self.m.has("mart_reallocation_plan"):

@@ -204,7 +204,10 @@ SELECT
     c.d_registered,
     c.d_gap,
     c.allocated_by_registration,
-    c.posts_to_reallocate
+    c.d_null_reason,
+    c.allocation_base_coverage,
+    c.posts_to_reallocate,
+    c.fte_misallocated
 FROM marts.mart_staffing_mismatch_county AS c
 LEFT JOIN marts.dim_unit AS d ON d.unit_code = c.county_code
 WHERE c.month = $month
@@ -330,15 +333,24 @@ ORDER BY m.unit_code
 """
 
 # Chart: reallocation delta per unit of the base (positive = should gain staff).
-DELTA_SQL = """
+# Two questions side by side: the norm (what a national/provincial norm requires, from outside the
+# county) and the plan (the county's own staff redistributed by residents, in whole posts).
+TWO_QUESTIONS_SQL = """
 SELECT
-    m.unit_code,
+    s.unit_code,
     d.unit_name,
-    m.reallocation_delta
-FROM marts.mart_staffing_mismatch AS m
-LEFT JOIN marts.dim_unit AS d ON d.unit_code = m.unit_code
-WHERE m.month = $month AND m.county_code = $county AND m.in_allocation_base
-ORDER BY m.reallocation_delta DESC, m.unit_code
+    s.total_fte AS staff_fte,
+    s.required_staff_fte,
+    s.norm_staffing_gap,
+    m.fair_share_staff,
+    m.reallocation_delta,
+    s.planned_change_posts,
+    s.reallocation_target_fte
+FROM marts.mart_staffing AS s
+LEFT JOIN marts.mart_staffing_mismatch AS m ON m.unit_code = s.unit_code AND m.month = s.month
+LEFT JOIN marts.dim_unit AS d ON d.unit_code = s.unit_code
+WHERE s.month = $month AND s.county_code = $county AND s.unit_level = 'village'
+ORDER BY s.planned_change_posts DESC NULLS LAST, s.unit_code
 """
 
 PLAN_SQL = """

@@ -38,7 +38,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "d_registered": ("相异指数(户籍)", "D registered"),
     "d_gap": ("指数差", "D gap"),
     "allocated_by_registration": ("按户籍配置", "Allocated by registration"),
-    "posts_to_reallocate": ("需调整岗位(FTE)", "Posts to reallocate"),
+    "posts_to_reallocate": ("方案调整岗位(整岗)", "Whole posts the plan moves"),
+    "fte_misallocated": ("错配人员(FTE)", "FTE misallocated"),
+    "allocation_base_coverage": ("配置基数覆盖率", "Allocation-base coverage"),
+    "d_null_reason": ("未计算原因", "Why no index"),
+    "required_staff_fte": ("按标准应配(FTE)", "Required by norm FTE"),
+    "norm_staffing_gap": ("按标准缺口(FTE)", "Norm gap FTE"),
+    "planned_change_posts": ("方案增减(整岗)", "Planned change (posts)"),
+    "reallocation_target_fte": ("方案目标(FTE)", "Plan target FTE"),
     "scoring_status": ("评分状态", "Scoring status"),
     "units": ("单位数", "Units"),
     "feed": ("数据源", "Feed"),
@@ -140,6 +147,7 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 PCT = {
+    "allocation_base_coverage",
     "staff_share",
     "resident_share",
     "registered_share",
@@ -187,7 +195,13 @@ INT = {
     "max_rank_range",
 }
 DIGITS3 = {"d_resident", "d_registered", "d_gap", "residence_ratio", "county_residence_ratio"}
-SIGNED = {"reallocation_delta", "composite_score_change", "d_gap"}
+SIGNED = {
+    "reallocation_delta",
+    "composite_score_change",
+    "d_gap",
+    "norm_staffing_gap",
+    "planned_change_posts",
+}
 
 STATUS_LABELS = {
     "complete": "完整 complete",
@@ -202,6 +216,25 @@ STATUS_LABELS = {
     "rejected": "被拒收 rejected",
     "duplicate": "重复 duplicate",
 }
+
+
+# Why a figure is null (the marts' *_null_reason / d_null_reason / scoring status codes).
+REASONS = {
+    "no_roster": "无人员名册 no roster for the month",
+    "no_population": "无人口数据 no population figures",
+    "low_coverage": "配置基数覆盖率不足 too little of the county's population has staff and population data",
+    "stale_roster": "名册过期 the latest roster is older than its maximum age",
+    "no_staff": "基数内无人员 no staff in the allocation base",
+    "stale_snapshot": "数据过期 the latest snapshot is older than its maximum age",
+    "no_cases": "无工单 no cases",
+    "no_sla_for_category": "类别无时限标准 no SLA for the category",
+    "no_response_data": "无响应时间数据 the supplier sends no first-response times",
+}
+
+
+def reason(code: str) -> str:
+    """Bilingual text of a null reason code (the code itself when unknown)."""
+    return f"{REASONS.get(code, code)} ({code})"
 
 
 def label(column: str) -> str:

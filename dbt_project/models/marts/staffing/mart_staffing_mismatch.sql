@@ -15,10 +15,12 @@
 --   allocated_by_registration = D_registered < D_resident (null when either index is null)
 --   fair_share_staff_i   = county_staff_fte × resident_share_i
 --   reallocation_delta_i = fair_share_staff_i − staff_fte_i  (sums to 0 over the county's base)
--- Coverage rule: allocation_base_coverage = county_resident_population (Σ_base residents) / the
--- county's 2020 census population (stg_reference__census_counties.census_pop_total), capped at 1;
--- when the census figure is unknown (or 0), the fallback is the share of the county's village-level
--- units on the spine that are in the base (basis 'village_units'). d_null_reason, first that applies:
+-- Coverage rule: allocation_base_coverage = Σ_base residents / the county's estimated residents, where
+-- the estimate is the residents of its villages with a known figure at month end plus, for each village
+-- without one, the median figure of those with one (basis 'villages_known_plus_median_imputed'). The
+-- 2020 census is published beside it (census_resident_population) but is not the denominator: resident
+-- populations have moved since 2020, by the very migration this mart measures, so a complete county
+-- that lost people would fail a census-based rule. d_null_reason, first that applies:
 --   'no_roster' / 'stale_roster'  the county's staff are unknown (roster_status no/stale_snapshot);
 --   'no_population'               no unit has both populations (empty base);
 --   'no_staff'                    the base has 0 staff (staff shares undefined);
@@ -117,27 +119,41 @@ county_totals as (
 
 ),
 
+-- the county's villages with and without a resident figure at month end, and the median figure
+village_residents as (
+
+    select
+        county_code,
+        month,
+        sum(coalesce(resident_population, 0)) as known_village_residents,
+        sum(case when resident_population is null then 1 else 0 end) as villages_without_residents,
+        {{ percentile_cont('resident_population', 0.5) }} as median_village_residents
+    from joined
+    where unit_level = 'village'
+    group by county_code, month
+
+),
+
 coverage as (
 
     select
         county_totals.*,
         census.census_pop_total as census_resident_population,
         rules.min_allocation_base_coverage,
-        case
-            when census.census_pop_total > 0 then 'census_2020_residents'
-            else 'village_units'
-        end as allocation_base_coverage_basis,
-        case
-            when census.census_pop_total > 0
-                then least(
-                    1.0, coalesce(county_totals.county_resident_population, 0) * 1.0 / census.census_pop_total
-                )
-            else {{ safe_divide('county_totals.county_units_in_base * 1.0', 'county_totals.county_village_units') }}
-        end as allocation_base_coverage
+        'villages_known_plus_median_imputed' as allocation_base_coverage_basis,
+        {{ safe_divide(
+            'coalesce(county_totals.county_resident_population, 0) * 1.0',
+            'village_residents.known_village_residents'
+            ~ ' + village_residents.villages_without_residents * village_residents.median_village_residents'
+        ) }} as allocation_base_coverage
     from county_totals
     cross join rules
     left join census
         on county_totals.county_code = census.county_code
+    left join village_residents
+        on
+            county_totals.county_code = village_residents.county_code
+            and county_totals.month = village_residents.month
 
 ),
 
