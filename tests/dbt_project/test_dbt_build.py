@@ -630,18 +630,21 @@ def check_reallocation_and_scorecard(query) -> None:
 def check_scorecard_coverage(query) -> None:
     """Scorecard on the fixture (no unit has enough data; ranked units: test_scorecard_build.py).
     Unit-scope weight 80 (seed scorecard_weights): staff shares 10 + 5, case indicators 65; min_cases 5.
-    V1 Jan: staff shares 15 + response_rate, resident-initiated and digital shares on 5 received
-    (10 + 5 + 10) = 40 → coverage 0.5 < 0.6; resolution (3), satisfaction (2 rated), closed-in-SLA,
-    resolved-locally (3 closed) and the median (3 responded) are too_few_cases. V2 (1 case), V3 and the
-    township office (no case), every County A unit in February and County B's in January: staff shares
-    only, 15/80 = 0.1875. V4 (nothing) and V6 in February (no roster, no case): no_data. V5 in February:
+    Case rates over the trailing window of case_window_months = 3 (seed scorecard_settings): the
+    fixture's months are January and February, so January's window is January alone and February's is
+    January + February. V1 Jan: 5 received, 2 cancelled (c4, c7) → every case rate rests on the 3 valid
+    cases c1, c3, c6 (< 5: too_few_cases), the median on 3 responded → staff shares only, 15/80 =
+    0.1875 < 0.6. V1 Feb: no February case, window January + February = the same 3 → still 0.1875.
+    V2 (1 case), V3 and the township office (no case), every County A unit in February (the January
+    cases summed in the window stay < 5) and County B's in January: staff shares only, 15/80 = 0.1875.
+    V4 (nothing) and V6 in February (no roster, no case): no_data. V5 in February:
     one case (too few) and no roster → coverage 0, insufficient_data. Nobody is ranked."""
     rows = query(
         "select unit_code, month, scoring_status, coverage, composite_score, rank_in_peer_group, "
         "rank_in_county from marts.mart_scorecard"
     )
     expected = {
-        (V1, JAN): ("insufficient_data", 0.5),
+        (V1, JAN): ("insufficient_data", 0.1875),
         (f"{COUNTY_A[:6]}001002", JAN): ("insufficient_data", 0.1875),
         (f"{COUNTY_A[:6]}001003", JAN): ("insufficient_data", 0.1875),
         (V4, JAN): ("no_data", 0.0),
@@ -661,7 +664,7 @@ def check_scorecard_coverage(query) -> None:
         )
     )
     assert reasons["satisfaction_rate"] == "too_few_cases"
-    assert reasons["response_rate"] == "insufficient_data"
+    assert reasons["response_rate"] == "too_few_cases"  # 3 valid cases in the window (January)
 
 
 # ---- DuckDB -------------------------------------------------------------------------------------
