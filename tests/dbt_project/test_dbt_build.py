@@ -637,8 +637,10 @@ def check_scorecard_coverage(query) -> None:
     0.1875 < 0.6. V1 Feb: no February case, window January + February = the same 3 → still 0.1875.
     V2 (1 case), V3 and the township office (no case), every County A unit in February (the January
     cases summed in the window stay < 5) and County B's in January: staff shares only, 15/80 = 0.1875.
-    V4 (nothing) and V6 in February (no roster, no case): no_data. V5 in February:
-    one case (too few) and no roster → coverage 0, insufficient_data. Nobody is ranked."""
+    V4 (nothing): no_data. County B in February: no roster delivered, January's carried forward
+    (29 days ≤ 62, fixtures docstring), so V5 and V6 keep their staff shares (1 staff each): 15/80 =
+    0.1875; V5's one February case (c2; window January + February = 1 case) and V6's none are too few
+    → insufficient_data. Nobody is ranked."""
     rows = query(
         "select unit_code, month, scoring_status, coverage, composite_score, rank_in_peer_group, "
         "rank_in_county from marts.mart_scorecard"
@@ -652,8 +654,8 @@ def check_scorecard_coverage(query) -> None:
         (V1, JAN.replace(month=2)): ("insufficient_data", 0.1875),
         (V4, JAN.replace(month=2)): ("no_data", 0.0),
         ("110102001001", JAN): ("insufficient_data", 0.1875),
-        ("110102001001", JAN.replace(month=2)): ("insufficient_data", 0.0),
-        ("110102001002", JAN.replace(month=2)): ("no_data", 0.0),
+        ("110102001001", JAN.replace(month=2)): ("insufficient_data", 0.1875),
+        ("110102001002", JAN.replace(month=2)): ("insufficient_data", 0.1875),
     }
     _check_rows([r[:4] for r in rows], expected, ("scoring_status", "coverage"))
     assert all(r[4] is None and r[5] is None and r[6] is None for r in rows), "a unit was ranked"
