@@ -20,10 +20,12 @@ its own reporter (no repeats). Channels: mobile_app (digital) or hotline_12345; 
     V10        5        2         5
     V11        5        5         2
 
-Scorecard (seed defaults: min_coverage 0.6, min_peer_group_units 5, min_cases 5, m = 10):
-- V1: certified 10 + formal 5 + response_rate 10 (5 received) + resident-initiated 5 + digital 10 =
-  40 of the 80 unit-scope weight → coverage 0.5 → insufficient_data (resolution, satisfaction,
-  closed-in-SLA, resolved-locally and the median rest on 2–3 cases: too_few_cases).
+Scorecard (seed defaults: min_coverage 0.6, min_peer_group_units 5, min_cases 5, m = 10,
+case_window_months W = 3: case rates sum numerators and denominators over the unit's months m−2 … m;
+the fixture's months are January and February, so January's window is January alone):
+- V1: 5 received in January, 2 cancelled → every case rate rests on 3 valid cases, the median on 3
+  responded: all too_few_cases → staff shares only, certified 10 + formal 5 = 15 of the 80
+  unit-scope weight → coverage 0.1875 → insufficient_data.
   V2 (1 case), V3 (none), township office TA: staff shares only, 15/80 = 0.1875 → insufficient_data.
   V4: no unit-scope value at all → no_data. So county A's first three villages are not ranked.
 - V7–V11: no staff (certified_share, formal_fte_share null, no_staff); the eight case indicators
@@ -55,6 +57,23 @@ Scorecard (seed defaults: min_coverage 0.6, min_peer_group_units 5, min_cases 5,
   V10 1, V11 2, V9 3, V8 4, V7 5; the other drops and min_max keep the baseline order. Rank ranges:
   V7 4–5 (1), V8 1–4 (3), V9 3–3 (0), V10 1–5 (4), V11 1–2 (1); with N = 3 one unit (V10) moves
   by more than N places.
+
+February (the window at work): no case in county A in February, so V7–V11's case rates are
+January's counts summed over the window January + February (window_months 3): the same values,
+denominators and peer means as in January, hence the same percentile scores (satisfaction V10 0, V7 25,
+V9 50, V11 75, V8 100; digital V7 0, V8 25, V9 50, V11 75, V10 100). The median stays on February
+alone: no responded case → no_cases (window_months 1). Coverage (65 − 5)/80 = 0.75 → partial; only
+V7–V11 are scorable in February (V1 still 3 valid cases in its window) → scored in `village`,
+fallback level_class_below_minimum. Tied at 50: the five 1.0 case rates (10 + 10 + 5 + 10 + 5 = 40),
+feeds_current_share and data_completeness (10 + 10) → 60, Σ w·s = 3000; scored weight 60 + 10 + 10 = 80.
+  Composite = Σ w·s / 80:
+    V7  3000 + 10·25 + 10·0    = 3250 → 40.625  rank 5
+    V8  3000 + 1000 + 250      = 4250 → 53.125  rank 2
+    V9  3000 + 500 + 500       = 4000 → 50.0    rank 3 (tied)
+    V10 3000 + 0 + 1000        = 4000 → 50.0    rank 3 (tied)
+    V11 3000 + 750 + 750       = 4500 → 56.25   rank 1
+Without the window (one month) none of them would have a case rate in February: each would rest on
+feeds and completeness (county scope) → no unit-scope value → no_data, unranked.
 """
 
 from __future__ import annotations
@@ -132,7 +151,7 @@ def scorecard_extra_rows() -> dict[str, tuple[list[str], list[tuple]]]:
 # unit → (scoring_status, coverage, scoring_peer_group, peer_group_fallback, composite_score,
 #         rank_in_peer_group, rank_in_county, rank_min, rank_max, rank_range), January
 EXPECTED_SCORECARD_JAN = {
-    f"{A}001001": ("insufficient_data", 0.5, None, None, None, None, None, None, None, None),
+    f"{A}001001": ("insufficient_data", 0.1875, None, None, None, None, None, None, None, None),
     f"{A}001002": ("insufficient_data", 0.1875, None, None, None, None, None, None, None, None),
     f"{A}001003": ("insufficient_data", 0.1875, None, None, None, None, None, None, None, None),
     f"{A}001004": ("no_data", 0.0, None, None, None, None, None, None, None, None),
@@ -156,7 +175,27 @@ EXPECTED_SCORECARD_INDICATORS = {
     (V9, "response_hours_median"): (None, 1.0, None, 62.5),
     (V7, "certified_share"): ("no_staff", None, None, None),
     (f"{A}001001", "satisfaction_rate"): ("too_few_cases", None, None, None),
-    (f"{A}001001", "response_rate"): ("insufficient_data", None, None, None),
+    (f"{A}001001", "response_rate"): ("too_few_cases", None, None, None),
+}
+# unit → (scoring_status, coverage, scoring_peer_group, peer_group_fallback, window_months,
+#         composite_score, rank_in_peer_group, rank_in_county), February (module docstring)
+EXPECTED_SCORECARD_FEB = {
+    V7: ("partial", 0.75, "village", "level_class_below_minimum", 3, 3250 / 80, 5, 5),
+    V8: ("partial", 0.75, "village", "level_class_below_minimum", 3, 4250 / 80, 2, 2),
+    V9: ("partial", 0.75, "village", "level_class_below_minimum", 3, 4000 / 80, 3, 3),
+    V10: ("partial", 0.75, "village", "level_class_below_minimum", 3, 4000 / 80, 3, 3),
+    V11: ("partial", 0.75, "village", "level_class_below_minimum", 3, 4500 / 80, 1, 1),
+}
+# (unit, indicator) → (window_months, indicator_value, indicator_denominator, score_reason,
+#                      scoring_value, score), February: V8's satisfaction is January's 19 of 20 over
+# the window (shrunk (19 + 8.25)/30 as in January), V10's digital share its 5 of 5 (shrunk (5 + 3)/15);
+# its median has no February case (0 responded).
+EXPECTED_SCORECARD_INDICATORS_FEB = {
+    (V8, "satisfaction_rate"): (3, 0.95, 20, None, 27.25 / 30, 100.0),
+    (V10, "digital_channel_share"): (3, 1.0, 5, None, 8 / 15, 100.0),
+    (V8, "response_hours_median"): (1, None, 0, "no_cases", None, None),
+    # staff shares stay on the month: the February roster lists no staff for V8 → headcount 0
+    (V8, "certified_share"): (1, None, 0, "no_staff", None, None),
 }
 # scoring peer group village, January: scenarios, units ranked, N, units moving > N, max rank range
 EXPECTED_STABILITY_VILLAGE_JAN = (9, 5, 3, 1, 4)

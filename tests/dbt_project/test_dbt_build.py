@@ -630,12 +630,17 @@ def check_reallocation_and_scorecard(query) -> None:
 def check_scorecard_coverage(query) -> None:
     """Scorecard on the fixture (no unit has enough data; ranked units: test_scorecard_build.py).
     Unit-scope weight 80 (seed scorecard_weights): staff shares 10 + 5, case indicators 65; min_cases 5.
-    V1 Jan: 5 received, 2 cancelled → every case rate is over the 3 valid cases (< min_cases 5:
-    too_few_cases, response_rate, resident-initiated and digital shares included), so staff shares
-    only: 15/80 = 0.1875 < 0.6. V2 (1 case), V3 and the township office (no case), every County A unit
-    in February and County B's in January: staff shares only, 15/80 = 0.1875. County B in February:
-    its January roster is carried forward (age 29 ≤ 62 days), so the staff shares are known: V5 (one
-    case, too few) and V6 (2 cases, too few) 15/80 = 0.1875. V4 (nothing): no_data. Nobody is ranked."""
+    Case rates over the trailing window of case_window_months = 3 (seed scorecard_settings): the
+    fixture's months are January and February, so January's window is January alone and February's is
+    January + February. V1 Jan: 5 received, 2 cancelled (c4, c7) → every case rate rests on the 3 valid
+    cases c1, c3, c6 (< 5: too_few_cases), the median on 3 responded → staff shares only, 15/80 =
+    0.1875 < 0.6. V1 Feb: no February case, window January + February = the same 3 → still 0.1875.
+    V2 (1 case), V3 and the township office (no case), every County A unit in February (the January
+    cases summed in the window stay < 5) and County B's in January: staff shares only, 15/80 = 0.1875.
+    V4 (nothing): no_data. County B in February: no roster delivered, January's carried forward
+    (29 days ≤ 62, fixtures docstring), so V5 and V6 keep their staff shares (1 staff each): 15/80 =
+    0.1875; V5's one February case (c2; window January + February = 1 case) and V6's none are too few
+    → insufficient_data. Nobody is ranked."""
     rows = query(
         "select unit_code, month, scoring_status, coverage, composite_score, rank_in_peer_group, "
         "rank_in_county from marts.mart_scorecard"
@@ -661,8 +666,7 @@ def check_scorecard_coverage(query) -> None:
         )
     )
     assert reasons["satisfaction_rate"] == "too_few_cases"
-    # 3 valid cases < min_cases 5 (it had data on 5 received before rates moved to valid cases)
-    assert reasons["response_rate"] == "too_few_cases"
+    assert reasons["response_rate"] == "too_few_cases"  # 3 valid cases in the window (January)
 
 
 # ---- DuckDB -------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ unit tests), in a warehouse of its own.
 
 Checks: in county A, no unit without enough coverage is ranked (V1–V3 insufficient_data, V4 no_data);
 the ranked villages have the hand-computed composite, ranks, rank range, contributions, shrunk values
-and scores; the stability and correlation marts agree with the same example.
+and scores; the stability and correlation marts agree with the same example. February: the same
+villages are scored on January's cases through the three-month window of the case rates.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import pytest
 from fixtures import COUNTY_A, load_duckdb, load_postgres
 from scorecard_fixtures import (
     EXPECTED_R_DIGITAL_SATISFACTION,
+    EXPECTED_SCORECARD_FEB,
     EXPECTED_SCORECARD_INDICATORS,
+    EXPECTED_SCORECARD_INDICATORS_FEB,
     EXPECTED_SCORECARD_JAN,
     EXPECTED_STABILITY_VILLAGE_JAN,
     EXPECTED_V11_CONTRIBUTIONS,
@@ -51,6 +54,17 @@ CONTRIBUTIONS_SQL = """
 INDICATORS_SQL = """
     select unit_code, indicator_code, score_reason, scoring_value, peer_mean, score
     from marts.mart_scorecard_indicators where month = date '2024-01-01'
+"""
+SCORECARD_FEB_SQL = """
+    select unit_code, scoring_status, coverage, scoring_peer_group, peer_group_fallback, window_months,
+           composite_score, rank_in_peer_group, rank_in_county
+    from marts.mart_scorecard
+    where scoring_status in ('complete', 'partial') and month = date '2024-02-01'
+"""
+INDICATORS_FEB_SQL = """
+    select unit_code, indicator_code, window_months, indicator_value, indicator_denominator, score_reason,
+           scoring_value, score
+    from marts.mart_scorecard_indicators where month = date '2024-02-01'
 """
 STABILITY_SQL = """
     select scenarios, units_ranked, rank_shift_places, units_moving_more_than_n, max_rank_range
@@ -102,6 +116,39 @@ def check_scorecard(query: Callable[[str], list[tuple]]) -> None:
     assert [tuple(int(x) for x in r) for r in query(STABILITY_SQL)] == [EXPECTED_STABILITY_VILLAGE_JAN]
     ((units, r),) = query(CORRELATION_SQL)
     assert units == 5 and _close(r, EXPECTED_R_DIGITAL_SATISFACTION)
+    check_scorecard_window(query)
+
+
+def check_scorecard_window(query: Callable[[str], list[tuple]]) -> None:
+    """February: V7–V11 have no February case and are scored on January's cases through the
+    three-month window of the case rates (scorecard_fixtures.py docstring); nobody else is scored."""
+    rows = {r[0]: r[1:] for r in query(SCORECARD_FEB_SQL)}
+    assert set(rows) == set(EXPECTED_SCORECARD_FEB), set(rows) ^ set(EXPECTED_SCORECARD_FEB)
+    names = (
+        "scoring_status",
+        "coverage",
+        "scoring_peer_group",
+        "peer_group_fallback",
+        "window_months",
+        "composite_score",
+        "rank_in_peer_group",
+        "rank_in_county",
+    )
+    for unit, expected in EXPECTED_SCORECARD_FEB.items():
+        for name, actual, exp in zip(names, rows[unit], expected, strict=True):
+            assert _close(actual, exp), f"{unit} February {name}: got {actual!r}, expected {exp!r}"
+    got = {(r[0], r[1]): r[2:] for r in query(INDICATORS_FEB_SQL)}
+    names = (
+        "window_months",
+        "indicator_value",
+        "indicator_denominator",
+        "score_reason",
+        "scoring_value",
+        "score",
+    )
+    for key, expected in EXPECTED_SCORECARD_INDICATORS_FEB.items():
+        for name, actual, exp in zip(names, got[key], expected, strict=True):
+            assert _close(actual, exp), f"{key} February {name}: got {actual!r}, expected {exp!r}"
 
 
 def _append_duckdb(path: str) -> None:

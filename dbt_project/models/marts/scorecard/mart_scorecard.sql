@@ -8,7 +8,9 @@
 -- least min_peer_group_units) get a composite and ranks; insufficient_data, too_few_peers and no_data
 -- units keep their row with the composite and ranks null. Ranks: rank() by composite_score descending
 -- (ties share) within scoring_peer_group (resp. county) and month; previous month = the calendar
--- month before.
+-- month before. window_months = the largest window of the unit-month's indicators (case_window_months
+-- of seed scorecard_settings when the scorecard has a case rate; case rates are windowed upstream in
+-- mart_scorecard_indicators).
 
 with
 

@@ -1,8 +1,16 @@
 -- Scorecard indicators scored within peer groups (因地制宜), one row per evaluated unit, month and
 -- indicator (seed scorecard_weights), built like a composite indicator (OECD/JRC Handbook;
--- docs/methodology.md). Window: one calendar month (window_months = 1).
+-- docs/methodology.md).
+--  0. Window: case rates (value_kind case_rate) are taken over the trailing window of W =
+--     case_window_months months (seed scorecard_settings): for unit-month m, the sums of the unit's
+--     monthly numerators and denominators over the months m−W+1 … m that the unit has (a missing
+--     month, or a month whose rate is unknown, contributes nothing); value = Σ numerator /
+--     Σ denominator, and indicator_denominator = Σ denominator. Everything below (minimum cases,
+--     peer mean, shrinkage) works on these windowed counts. The median (case_median) cannot be
+--     summed and stays on one month, as do staff shares and feed facts: window_months = W for case
+--     rates, 1 for the others.
 --  1. Data: an indicator has data when its value is known and, for a case-based indicator, its
---     denominator reaches min_cases (seed scorecard_settings); else score_reason says why
+--     (windowed) denominator reaches min_cases (seed scorecard_settings); else score_reason says why
 --     (no_roster, no_staff, no_cases, rate_unknown, too_few_cases).
 --  2. Coverage = Σ weight of the unit-scope indicators with data / Σ weight of the unit-scope
 --     indicators. scoring_status: no_data (no unit-scope indicator has a value at all),
@@ -42,7 +50,40 @@ settings as (
 
 ),
 
-with_data as (
+-- case rates over the trailing window: each unit-month m sums the unit's months m−W+1 … m;
+-- months whose rate is unknown (numerator null) add their cases to window_cases only
+case_rate_windows as (
+
+    select
+        current_month.unit_code,
+        current_month.month,
+        current_month.indicator_code,
+        settings.case_window_months as window_months,
+        sum(window_month.indicator_numerator) as window_numerator,
+        sum(case when window_month.indicator_numerator is not null then window_month.indicator_denominator end)
+            as window_denominator,
+        sum(window_month.indicator_denominator) as window_cases
+    from indicator_values as current_month
+    inner join weights
+        on current_month.indicator_code = weights.indicator_code
+    cross join settings
+    inner join indicator_values as window_month
+        on
+            current_month.unit_code = window_month.unit_code
+            and current_month.indicator_code = window_month.indicator_code
+            and current_month.month >= window_month.month
+            and {{ dbt.datediff('window_month.month', 'current_month.month', 'month') }}
+            < settings.case_window_months
+    where weights.value_kind = 'case_rate'
+    group by
+        current_month.unit_code,
+        current_month.month,
+        current_month.indicator_code,
+        settings.case_window_months
+
+),
+
+windowed_values as (
 
     select
         indicator_values.unit_code,
@@ -52,6 +93,46 @@ with_data as (
         indicator_values.unit_level,
         indicator_values.urban_rural_class,
         indicator_values.indicator_code,
+        coalesce(case_rate_windows.window_months, 1) as window_months,
+        case
+            when case_rate_windows.unit_code is null then indicator_values.indicator_value
+            else {{ safe_divide('case_rate_windows.window_numerator', 'case_rate_windows.window_denominator') }}
+        end as indicator_value,
+        case
+            when case_rate_windows.unit_code is null then indicator_values.indicator_denominator
+            when case_rate_windows.window_denominator > 0 then case_rate_windows.window_denominator
+            else case_rate_windows.window_cases
+        end as indicator_denominator,
+        case
+            when case_rate_windows.unit_code is null then indicator_values.indicator_numerator
+            when case_rate_windows.window_denominator > 0 then case_rate_windows.window_numerator
+        end as indicator_numerator,
+        case
+            when case_rate_windows.unit_code is null then indicator_values.missing_reason
+            when case_rate_windows.window_denominator > 0 then null
+            when coalesce(case_rate_windows.window_cases, 0) = 0 then 'no_cases'
+            else 'rate_unknown'
+        end as missing_reason
+    from indicator_values
+    left join case_rate_windows
+        on
+            indicator_values.unit_code = case_rate_windows.unit_code
+            and indicator_values.month = case_rate_windows.month
+            and indicator_values.indicator_code = case_rate_windows.indicator_code
+
+),
+
+with_data as (
+
+    select
+        windowed_values.unit_code,
+        windowed_values.month,
+        windowed_values.county_code,
+        windowed_values.peer_group,
+        windowed_values.unit_level,
+        windowed_values.urban_rural_class,
+        windowed_values.indicator_code,
+        windowed_values.window_months,
         weights.scope,
         weights.value_kind,
         weights.dimension,
@@ -59,20 +140,20 @@ with_data as (
         weights.label_zh,
         weights.direction,
         weights.weight,
-        indicator_values.indicator_value,
-        indicator_values.indicator_denominator,
-        indicator_values.indicator_numerator,
+        windowed_values.indicator_value,
+        windowed_values.indicator_denominator,
+        windowed_values.indicator_numerator,
         case
-            when indicator_values.indicator_value is null
-                then coalesce(indicator_values.missing_reason, 'no_value')
+            when windowed_values.indicator_value is null
+                then coalesce(windowed_values.missing_reason, 'no_value')
             when
                 weights.value_kind in ('case_rate', 'case_median')
-                and coalesce(indicator_values.indicator_denominator, 0) < settings.min_cases
+                and coalesce(windowed_values.indicator_denominator, 0) < settings.min_cases
                 then 'too_few_cases'
         end as data_reason
-    from indicator_values
+    from windowed_values
     inner join weights
-        on indicator_values.indicator_code = weights.indicator_code
+        on windowed_values.indicator_code = weights.indicator_code
     cross join settings
 
 ),
@@ -312,7 +393,7 @@ final as (
         positioned.weight,
         positioned.scope,
         positioned.value_kind,
-        1 as window_months,
+        positioned.window_months,
         positioned.coverage,
         positioned.scoring_status,
         positioned.scoring_peer_group,
