@@ -285,7 +285,7 @@ def _row_count_rules(previous_row_count: int | None) -> list[Rule]:
                 scope="frame",
                 description=(
                     f"row count within ±{ROW_COUNT_MAX_CHANGE:.0%} of the previous delivery "
-                    f"({previous_row_count})"
+                    f"of the same supplier series ({previous_row_count})"
                 ),
             )
         )
