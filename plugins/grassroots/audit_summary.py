@@ -43,7 +43,7 @@ class AuditSummary:
             lines += [f"    {n:>6,}  {rule}" for rule, n in sorted(self.quarantined_by_rule.items())]
         for title, items in (("blocked files", self.blocked), ("rejected files", self.rejected)):
             lines.append(f"  {title}: {len(items)}")
-            lines += [f"    {f}: {_first_line(why)}" for f, why in items]
+            lines += [f"    {f}: {_first_line(_without_file(why, f))}" for f, why in items]
         lines.append(f"  duplicate deliveries (not loaded again): {len(self.duplicates)}")
         lines += [f"    {f}: {_first_line(why)}" for f, why in self.duplicates]
         lines.append(f"  restatements (replace earlier loads): {len(self.restatements)}")
@@ -56,7 +56,15 @@ class AuditSummary:
         return "\n".join(lines)
 
 
-def _first_line(text: str | None, width: int = 140) -> str:
+def _without_file(text: str | None, source_file: str) -> str:
+    """Errors start with the file name; the summary prints it once."""
+    text = text or ""
+    while text.startswith(f"{source_file}: "):
+        text = text[len(source_file) + 2 :]
+    return text
+
+
+def _first_line(text: str | None, width: int = 220) -> str:
     line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
     return line if len(line) <= width else line[: width - 1] + "…"
 
