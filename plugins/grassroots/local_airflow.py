@@ -87,27 +87,23 @@ def main(argv: list[str] | None = None) -> int:
     env = standalone_env(ns.port, ns.host)
     airflow = str(Path(sys.executable).with_name("airflow"))
     proc = subprocess.Popen([airflow, "standalone"], env=env, start_new_session=True)
-    stopping = False
-
-    def _stop(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        if not stopping:
-            stopping = True
-            print(f"grassroots: stopping Airflow ({signal.Signals(signum).name})", flush=True)
-            stop_group(proc)
-
+    # The handler only records the signal: stopping happens in the main loop, where Popen can
+    # reap standalone (inside a handler interrupting Popen.wait it could not, and would wait).
+    requested: list[int] = []
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, _stop)
+        signal.signal(sig, lambda signum, _frame: requested.append(signum))
     print(
         f"grassroots: Airflow UI on http://{'localhost' if ns.host == '127.0.0.1' else ns.host}:{ns.port} "
         f"(user admin, password in {env.get('AIRFLOW_HOME', '~/airflow')}/"
         "simple_auth_manager_passwords.json.generated); DAGs start paused",
         flush=True,
     )
-    code = proc.wait()
-    if not stopping:  # standalone died on its own: take its components with it
-        stop_group(proc)
-    return 0 if stopping else code
+    while proc.poll() is None and not requested:
+        time.sleep(0.2)
+    if requested:
+        print(f"grassroots: stopping Airflow ({signal.Signals(requested[0]).name})", flush=True)
+    stop_group(proc)  # also when standalone died on its own: take its components with it
+    return 0 if requested else (proc.returncode or 0)
 
 
 if __name__ == "__main__":

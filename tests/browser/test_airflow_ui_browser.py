@@ -29,6 +29,8 @@ import pandas as pd
 import pytest
 from cdp import INSTALL_HINT, Browser, find_chromium
 
+from grassroots.local_airflow import GRACE_SECONDS
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 DAGS = [
@@ -267,6 +269,7 @@ def test_sigterm_stops_every_airflow_process(airflow: LocalAirflow) -> None:
     """Runs after the UI test (same module fixture): SIGTERM leaves no orphan."""
     before = _pids_of(airflow.home)
     assert len(before) >= 5, "expected make, the wrapper, standalone and its components"
+    t0 = time.monotonic()
     os.killpg(airflow.make.pid, signal.SIGTERM)
     airflow.make.wait(timeout=90)
     deadline = time.monotonic() + 30
@@ -274,3 +277,5 @@ def test_sigterm_stops_every_airflow_process(airflow: LocalAirflow) -> None:
         time.sleep(0.5)
     assert _pids_of(airflow.home) == [], f"orphaned: {_pids_of(airflow.home)}"
     assert "stopping Airflow (SIGTERM)" in airflow.log.read_text()
+    # Every component stopped on SIGTERM, before the grace period after which it would be killed.
+    assert time.monotonic() - t0 < GRACE_SECONDS
