@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 TIMEZONE = "Asia/Shanghai"
-GRACE_SECONDS = 20.0
+GRACE_SECONDS = 30.0  # uvicorn waits for open browser connections before it exits
 
 
 def standalone_env(port: int, host: str, base: dict[str, str] | None = None) -> dict[str, str]:
