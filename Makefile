@@ -62,8 +62,10 @@ lint: venvs ## ruff and sqlfluff
 	$(VENV)/bin/ruff format --check plugins dags tests bench expectations include
 	$(ENV) cd dbt_project && $(DBT_VENV)/bin/sqlfluff lint models
 
+AIRFLOW_PORT ?= 8080
+# exec: make's SIGTERM reaches the wrapper, which stops every Airflow process it started.
 airflow: setup ## run Airflow locally (UI on http://localhost:8080; admin password in .airflow/simple_auth_manager_passwords.json.generated)
-	$(ENV) $(VENV)/bin/airflow standalone
+	$(ENV) exec $(VENV)/bin/python -m grassroots.local_airflow --port $(AIRFLOW_PORT)
 
 lock: $(UV) ## re-resolve the pinned lock files from requirements/*.in
 	$(UV) pip compile -q --python-version 3.11 --generate-hashes requirements/airflow.in -o requirements/airflow.lock

@@ -285,7 +285,7 @@ def _row_count_rules(previous_row_count: int | None) -> list[Rule]:
                 scope="frame",
                 description=(
                     f"row count within ±{ROW_COUNT_MAX_CHANGE:.0%} of the previous delivery "
-                    f"({previous_row_count})"
+                    f"of the same supplier series ({previous_row_count})"
                 ),
             )
         )
@@ -735,10 +735,12 @@ def build_suite(name: str, rules: list[Rule]):
     import great_expectations.expectations as gxe
 
     from expectations import custom
+    from expectations.custom._render import SEVERITY_LABELS, SEVERITY_MEANING, mostly_text
 
     expectations = []
     for rule in rules:
-        cls = getattr(custom, rule.expectation, None) or getattr(gxe, rule.expectation)
+        own = getattr(custom, rule.expectation, None)
+        cls = own or getattr(gxe, rule.expectation)
         meta = {
             "severity": rule.severity,
             "rule": rule.name,
@@ -747,7 +749,17 @@ def build_suite(name: str, rules: list[Rule]):
         kwargs = dict(rule.kwargs)
         if rule.mostly is not None:
             kwargs["mostly"] = rule.mostly
-        expectations.append(cls(**kwargs, severity=rule.severity, meta=meta))
+        label = SEVERITY_LABELS.get(rule.severity, rule.severity)
+        # Data Docs print `description` instead of GX's kwargs template: the rule in plain words,
+        # after its severity. Custom expectations print the same through their own renderer.
+        description = None if own else f"{label}: {rule.description}{mostly_text(kwargs)}."
+        notes = [
+            f"**Severity: {rule.severity}**: {SEVERITY_MEANING.get(rule.severity, rule.severity)}.",
+            f"Rule `{rule.name}`.",
+        ]
+        expectations.append(
+            cls(**kwargs, severity=rule.severity, meta=meta, description=description, notes=notes)
+        )
     # Passing the list to the constructor skips add_expectation's quadratic duplicate check
     # (0.3 s for 43 expectations). The constructor logs and drops invalid ones: refuse that.
     suite = gx.ExpectationSuite(name=name, expectations=expectations)

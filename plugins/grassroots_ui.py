@@ -6,6 +6,10 @@
   Airflow UI itself, it requires a logged-in user (the ``_token`` cookie or a bearer token); set
   ``GRASSROOTS_DATA_DOCS_PUBLIC=1`` to serve it without (e.g. behind an authenticating proxy).
 - ``external_views``: a "Data Docs" entry in the Browse menu that shows the site inside the UI.
+- ``fastapi_root_middlewares``: the UI's default display timezone is the instance's
+  ``[core] default_timezone`` (Asia/Shanghai here) instead of the browser's. Airflow 3's UI keeps
+  the choice in the browser's localStorage (key ``timezone``) and has no server setting for it, so
+  the UI page gets a one-line script that sets that key when the user has not chosen one.
 
 Cheap to import: every Airflow process may load plugins, so nothing heavy happens here. The app is
 a plain ASGI callable that builds its FastAPI/Starlette parts on the first request, inside the
@@ -14,6 +18,7 @@ API server, where those packages are already loaded.
 
 # No ``from __future__ import annotations``: FastAPI reads the route annotations at runtime, and
 # ``Request`` is imported inside build_app, not at module level.
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -93,6 +98,56 @@ class LazyApp:
         await self._app(scope, receive, send)
 
 
+def _timezone_script(timezone: str) -> bytes:
+    quoted = json.dumps(json.dumps(timezone))  # the UI stores the value JSON-encoded
+    return (
+        '<script>try{if(!localStorage.getItem("timezone"))'
+        f'localStorage.setItem("timezone",{quoted})}}catch(e){{}}</script>'
+    ).encode()
+
+
+class DefaultTimezoneMiddleware:
+    """ASGI middleware: HTML pages of the UI preset the display timezone (see module docstring)."""
+
+    def __init__(self, app: Any, timezone: str | None = None) -> None:
+        self.app = app
+        if timezone is None:
+            from airflow.configuration import conf
+
+            timezone = conf.get("core", "default_timezone", fallback="utc")
+        # "system" has no IANA name to give the browser; the browser's own zone is then right.
+        self.script = _timezone_script(timezone) if timezone.lower() != "system" else b""
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or not self.script or scope["path"].startswith(URL_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        start: dict | None = None
+        body: list[bytes] = []
+
+        async def send_wrapper(message: dict) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers", []))
+                html = headers.get(b"content-type", b"").startswith(b"text/html")
+                if html and b"content-encoding" not in headers:
+                    start = message  # hold it: the length changes
+                    return
+            elif start is not None and message["type"] == "http.response.body":
+                body.append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                page = b"".join(body).replace(b"<head>", b"<head>" + self.script, 1)
+                headers = [(k, v) for k, v in start.get("headers", []) if k != b"content-length"]
+                headers.append((b"content-length", str(len(page)).encode()))
+                await send({**start, "headers": headers})
+                await send({"type": "http.response.body", "body": page})
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
 class GrassrootsUIPlugin(AirflowPlugin):
     name = "grassroots_ui"
     fastapi_apps = [
@@ -107,4 +162,7 @@ class GrassrootsUIPlugin(AirflowPlugin):
             "category": "browse",
             "url_route": "data-docs",
         }
+    ]
+    fastapi_root_middlewares = [
+        {"middleware": DefaultTimezoneMiddleware, "name": "grassroots default UI timezone"},
     ]

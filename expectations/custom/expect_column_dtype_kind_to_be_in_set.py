@@ -17,6 +17,7 @@ from great_expectations.expectations.metrics.column_aggregate_metric_provider im
 )
 
 from ._checks import dtype_kind
+from ._render import plain_renderer
 
 KINDS = ("numeric", "datetime", "string", "boolean", "null", "other")
 
@@ -44,6 +45,10 @@ class ExpectColumnDtypeKindToBeInSet(ColumnAggregateExpectation):
         "tags": ["grassroots", "schema"],
         "contributors": ["grassroots"],
     }
+
+    _prescriptive_renderer = plain_renderer(
+        lambda kw: f"{kw.get('column')} holds values of the kind {' or '.join(kw.get('kinds') or [])}"
+    )
 
     def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
         kind = metrics["column.dtype_kind"]

@@ -21,6 +21,7 @@ from great_expectations.expectations.metrics.map_metric_provider.multicolumn_con
 )
 
 from ._checks import group_sums_equal
+from ._render import plain_renderer
 
 
 class MulticolumnSumWithinGroupsEquals(MulticolumnMapMetricProvider):
@@ -74,3 +75,11 @@ class ExpectColumnSumWithinGroupsToEqual(MulticolumnMapExpectation):
         "tags": ["grassroots", "marts"],
         "contributors": ["grassroots"],
     }
+
+    _prescriptive_renderer = plain_renderer(
+        lambda kw: (
+            f"{(kw.get('column_list') or ['?'])[-1]} sums to {kw.get('value', 0.0):g} "
+            f"(± {kw.get('tolerance', 1e-6):g}) within each "
+            f"{' and '.join((kw.get('column_list') or ['?'])[:-1]) or 'table'}"
+        )
+    )

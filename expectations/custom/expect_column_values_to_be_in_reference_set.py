@@ -22,6 +22,8 @@ from great_expectations.expectations.metrics import (
     column_condition_partial,
 )
 
+from ._render import plain_renderer
+
 _REFERENCE_SETS: dict[str, pd.Index] = {}
 # Registering the same (unchanged) set object again is free: id -> (weakref, size, reference).
 _BY_OBJECT: dict[tuple[str, int], tuple[weakref.ref, int, str]] = {}
@@ -90,3 +92,7 @@ class ExpectColumnValuesToBeInReferenceSet(ColumnMapExpectation):
         "tags": ["grassroots", "reference data"],
         "contributors": ["grassroots"],
     }
+
+    _prescriptive_renderer = plain_renderer(
+        lambda kw: f"every {kw.get('column')} is a code of the reference list “{kw.get('reference')}”"
+    )

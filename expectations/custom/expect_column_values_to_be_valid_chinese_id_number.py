@@ -13,6 +13,7 @@ from great_expectations.expectations.metrics import (
 )
 
 from ._checks import valid_chinese_id_numbers
+from ._render import plain_renderer
 
 
 class ColumnValuesValidChineseIdNumber(ColumnMapMetricProvider):
@@ -48,3 +49,10 @@ class ExpectColumnValuesToBeValidChineseIdNumber(ColumnMapExpectation):
         "tags": ["grassroots", "pii", "gb11643"],
         "contributors": ["grassroots"],
     }
+
+    _prescriptive_renderer = plain_renderer(
+        lambda kw: (
+            f"every {kw.get('column')} is an 18-character resident ID number whose last character "
+            "is the GB 11643 check digit"
+        )
+    )

@@ -15,6 +15,7 @@ from great_expectations.expectations.metrics.map_metric_provider.multicolumn_con
 )
 
 from ._checks import timestamps_in_order
+from ._render import plain_renderer
 
 
 class MulticolumnTimestampsInOrder(MulticolumnMapMetricProvider):
@@ -54,3 +55,10 @@ class ExpectTimestampsInOrder(MulticolumnMapExpectation):
         "tags": ["grassroots", "timestamps"],
         "contributors": ["grassroots"],
     }
+
+    _prescriptive_renderer = plain_renderer(
+        lambda kw: (
+            f"on every row, {' ≤ '.join(kw.get('column_list') or [])} "
+            "(times in this order; missing ones are skipped)"
+        )
+    )

@@ -201,6 +201,74 @@ def _copy_vendor(site: Path) -> None:
         raise DataDocsError(f"vendored assets missing under {VENDOR_DIR}: {sorted(missing)}")
 
 
+PASSED_WITH_WARNINGS = "Passed with warnings"
+_WARNING_ICON = '<i class="fas fa-exclamation-triangle text-warning" aria-hidden="true"></i>'
+_PAGE_FAILED = re.compile(
+    r'(<span class="h6" >Status:</span>\s*)'
+    r'<i class="fas fa-times text-danger" aria-hidden="true"></i>\s*Failed'
+)
+_INDEX_ROW = re.compile(
+    r"\{'validation_success': '((?:[^'\\]|\\.)*)'((?:(?!\{'validation_success').)*?)"
+    r"'_table_row_link_path': '([^']*)', '_validation_success_text': 'Failed'",
+    re.DOTALL,
+)
+
+
+def warning_only_pages(context) -> set[str]:
+    """Site paths (``validations/…html``) of stored results that failed only warning expectations.
+
+    GX marks a result failed when any expectation fails; here a delivery fails only on a critical
+    one (a warning is reported and the delivery is published), so these pages are relabelled.
+    """
+    store = Path(context.variables.stores["validation_results_store"]["store_backend"]["base_directory"])
+    pages = set()
+    for path in store.rglob("*.json"):
+        try:
+            result = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        failed = [r for r in result.get("results", []) if not r.get("success")]
+        severities = {
+            (r.get("expectation_config", {}).get("meta") or {}).get("severity")
+            or r.get("expectation_config", {}).get("severity")
+            for r in failed
+        }
+        if not result.get("success") and failed and severities == {"warning"}:
+            pages.add("validations/" + path.relative_to(store).with_suffix(".html").as_posix())
+    return pages
+
+
+def label_warning_only(site: Path, pages: set[str]) -> int:
+    """'Failed' → 'Passed with warnings' on those pages and in their rows of the index."""
+    done = 0
+    for rel in sorted(pages):
+        page = site / rel
+        if page.is_file():
+            text = page.read_text(encoding="utf-8")
+            new = _PAGE_FAILED.sub(rf"\g<1>{_WARNING_ICON} {PASSED_WITH_WARNINGS}", text)
+            if new != text:
+                page.write_text(new, encoding="utf-8")
+                done += 1
+    index = site / "index.html"
+    if pages and index.is_file():
+        icon = '<i class="fas fa-exclamation-triangle text-warning ge-warning-icon" ></i>'
+
+        def relabel(m: re.Match) -> str:
+            if m.group(3) not in pages:
+                return m.group(0)
+            cell = m.group(1).replace('<i class="fas fa-times text-danger ge-failed-icon" ></i>', icon)
+            return (
+                f"{{'validation_success': '{cell}'{m.group(2)}'_table_row_link_path': '{m.group(3)}', "
+                f"'_validation_success_text': '{PASSED_WITH_WARNINGS}'"
+            )
+
+        text = index.read_text(encoding="utf-8")
+        new = _INDEX_ROW.sub(relabel, text)
+        if new != text:
+            index.write_text(new, encoding="utf-8")
+    return done
+
+
 def postprocess(site: Path) -> int:
     """Vendor the assets into ``site`` and rewrite its pages; returns the number of pages.
 
@@ -280,6 +348,7 @@ def build(run_id: str | None = None, *, context=None, reports_dir: Path | None =
         shutil.copytree(built, staging)
         try:
             pages = postprocess(staging)
+            label_warning_only(staging, warning_only_pages(context))
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -34,7 +34,7 @@ import duckdb
 from grassroots import row_rules
 from grassroots.config import Settings, settings
 from grassroots.feeds import LINEAGE_COLUMNS, Feed, Pii, get_feed
-from grassroots.landing import Delivery, file_sha256, find_deliveries
+from grassroots.landing import Delivery, file_sha256, find_deliveries, supplier_series
 from grassroots.mappings import Mapping, MappingError, load_mappings, mapping_for
 from grassroots.pii import hmac_sql, pii_key, pseudonymise_columns, set_hmac_key
 from grassroots.read_delivery import FileRejected, read_delivery
@@ -208,9 +208,17 @@ class FeedLog:
         """('already_loaded' | 'already_refused' | 'duplicate' | 'new', earlier file of a duplicate)."""
         return _state_of([(sf, st) for sf, sh, st, _, _ in self.entries if sh == sha], source_file)
 
-    def previous_rows(self) -> int | None:
-        """rows_in of the latest loaded delivery (by delivery date, then load order)."""
-        loaded = [(d, i, n) for i, (_, _, st, d, n) in enumerate(self.entries) if st == "loaded"]
+    def previous_rows(self, delivery: Delivery) -> int | None:
+        """rows_in of the latest loaded delivery of the same supplier series (same feed, and
+        county for per-county files) before this one, by delivery date, then load order."""
+        loaded = [
+            (d, i, n)
+            for i, (sf, _, st, d, n) in enumerate(self.entries)
+            if st == "loaded"
+            and d <= delivery.delivery_date
+            and sf != delivery.source_file
+            and supplier_series(sf) == delivery.series
+        ]
         return max(loaded)[2] if loaded else None
 
     def add(self, result: LoadResult) -> None:
@@ -355,7 +363,7 @@ def ingest_delivery(
                     feed,
                     delivery,
                     run_id=run_id,
-                    previous_rows=feed_log.previous_rows(),
+                    previous_rows=feed_log.previous_rows(delivery),
                 )
                 if blocked_msg:
                     raise DeliveryBlocked(blocked_msg)

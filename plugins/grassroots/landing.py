@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from grassroots.feeds import get_feed
 
@@ -31,6 +32,25 @@ class Delivery:
     def source_file(self) -> str:
         """Stable identity of the delivery: its path relative to the landing zone."""
         return self.path.relative_to(self.landing_dir).as_posix()
+
+    @property
+    def series(self) -> str:
+        return supplier_series(self.source_file)
+
+
+# A period in a file name: 2024-03, 202403, 20240331, 2024-03-31 (years 19xx/20xx; no division
+# code starts with 19 or 20, so a county code such as 231224 or 350206 is never taken for one).
+_PERIOD = re.compile(r"(?<!\d)(?:19|20)\d{2}(?:[-_]?\d{2}){1,2}(?!\d)")
+
+
+def supplier_series(source_file: str) -> str:
+    """The series a delivery belongs to: its file name with the period masked.
+
+    One supplier sends one series per feed and county (``staff_roster_231224_202403.csv`` and
+    ``staff_roster_231224_202404.csv`` are both ``staff_roster_231224_{period}.csv``), so a
+    delivery is compared with the previous one of its own series, never with another county's.
+    """
+    return _PERIOD.sub("{period}", PurePosixPath(source_file).name)
 
 
 def _is_inside(path: Path, root: Path) -> bool:

@@ -30,6 +30,7 @@ from grassroots.feeds import (
     Feed,
 )
 from grassroots.generate.cases import build_cases, case_versions_sql
+from grassroots.generate.faults import PlantedFaults, plant_faults
 from grassroots.generate.feeds_writer import (
     CANONICAL,
     LAYOUTS,
@@ -73,6 +74,7 @@ class GenerationSummary:
     cases: int = 0
     files: dict[str, list[Path]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    faults: PlantedFaults | None = None
     seconds: float = 0.0
 
     def format(self) -> str:
@@ -89,6 +91,8 @@ class GenerationSummary:
         for feed, paths in self.files.items():
             layout = self.layouts.get(feed, "")
             lines.append(f"  {feed:<24}{len(paths):>7}{self.rows.get(feed, 0):>10}  {layout}".rstrip())
+        if self.faults is not None:
+            lines.append(self.faults.format())
         lines.append(f"  {self.seconds:.1f} s")
         return "\n".join(lines)
 
@@ -119,12 +123,14 @@ def generate(
     scale: float = 1.0,
     *,
     layouts: dict[str, str] | list[str] | None = None,
+    faults: bool = False,
 ) -> GenerationSummary:
     """Generate the landing-zone deliveries of all four feeds for the counties and months.
 
     ``layouts`` delivers a feed in one of the shipped supplier layouts instead of the canonical
     CSV, e.g. ``{"staff_roster": "county_xlsx", "case_log": "hotline_gbk"}`` (see ``LAYOUTS``).
     The rows are the same whatever the layout; only the file format, headers and labels change.
+    ``faults`` plants the faults real deliveries have (``generate/faults.py``; the demo's default).
     """
     t0 = time.perf_counter()
     if scale <= 0:
@@ -256,6 +262,8 @@ def generate(
             )
     finally:
         con.close()
+    if faults:
+        summary.faults = plant_faults(out_dir, summary.files, region.county_codes)
     summary.seconds = time.perf_counter() - t0
     return summary
 

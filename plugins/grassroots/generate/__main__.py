@@ -34,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
             "staff_roster=county_xlsx, case_log=hotline_gbk"
         ),
     )
+    p.add_argument(
+        "--clean",
+        action="store_true",
+        help="no planted faults (default: a few bad rows, one blocked file, one duplicate delivery "
+        "and one restatement, as real deliveries have them)",
+    )
     return p
 
 
@@ -45,7 +51,16 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out if args.out is not None else settings().landing_dir
     counties = [c.strip() for c in args.counties.split(",") if c.strip()]
     try:
-        summary = generate(out, counties, args.start, args.months, args.seed, args.scale, layouts=args.layout)
+        summary = generate(
+            out,
+            counties,
+            args.start,
+            args.months,
+            args.seed,
+            args.scale,
+            layouts=args.layout,
+            faults=not args.clean,
+        )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
