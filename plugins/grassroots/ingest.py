@@ -39,7 +39,7 @@ from grassroots.mappings import Mapping, MappingError, load_mappings, mapping_fo
 from grassroots.pii import hmac_sql, pii_key, pseudonymise_columns, set_hmac_key
 from grassroots.read_delivery import FileRejected, read_delivery
 from grassroots.reference import divisions_path
-from grassroots.warehouse import connect, duckdb_config, ensure_schemas
+from grassroots.warehouse import connect, duckdb_config, ensure_schemas, raw_table_ddl
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +85,6 @@ class LoadResult:
 def make_load_id(feed: str, source_file: str, sha: str) -> str:
     """Deterministic: the same file at the same place gets the same id on every rerun."""
     return hashlib.sha256(f"{feed}|{source_file}|{sha}".encode()).hexdigest()[:20]
-
-
-def raw_table_ddl(feed: Feed) -> str:
-    cols = ", ".join(f'"{n}" {t}' for n, t in feed.raw_columns)
-    return f"CREATE TABLE IF NOT EXISTS raw.{feed.name} ({cols})"
 
 
 def _partition_dir(base: Path, feed: str, delivery_date: dt.date) -> Path:
@@ -399,8 +394,8 @@ def ingest_delivery(
         log.error("%s", exc)
     except DeliveryBlocked as exc:
         result.status, result.error = "blocked", str(exc)
-        result.rows_loaded = 0
-        result.rows_quarantined = result.rows_in
+        # Refused whole: nothing loaded and nothing in audit.quarantine (the audit check holds both to 0).
+        result.rows_loaded = result.rows_quarantined = 0
         _record(cfg, result, mapping_name, started_at, validation_frame)
         log.error("%s: blocked: %s", delivery.source_file, exc)
     except MappingError as exc:  # no or broken mapping: still audited

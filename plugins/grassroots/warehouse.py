@@ -224,3 +224,32 @@ def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     con.execute(AUDIT_DDL)
+
+
+def raw_table_ddl(feed) -> str:
+    """`raw.<feed>` with the columns grassroots.feeds defines (pseudonymised, with lineage)."""
+    cols = ", ".join(f'"{n}" {t}' for n, t in feed.raw_columns)
+    return f"CREATE TABLE IF NOT EXISTS raw.{feed.name} ({cols})"
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Create every missing `raw.<feed>` table, empty, so dbt builds before a feed's first delivery.
+
+    Returns the feeds whose table was created now (nothing was loaded into them yet).
+    """
+    from grassroots.feeds import FEEDS, get_feed
+
+    ensure_schemas(con)
+    existing = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = 'raw'"
+        ).fetchall()
+    }
+    created = []
+    for name in FEEDS:
+        if name not in existing:
+            con.execute(raw_table_ddl(get_feed(name)))
+            created.append(name)
+    return created
