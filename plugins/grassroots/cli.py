@@ -5,6 +5,7 @@ ingest        load pending deliveries of one or all feeds (no Airflow; for debug
 airflow-init  migrate the Airflow metadata database and create the warehouse pool
 demo          generate the demo region and run the whole pipeline through Airflow
 summary       print the staffing-mismatch summary from the marts
+retry         read refused files of a feed and date range again (after a mapping fix), audited
 """
 
 from __future__ import annotations
@@ -164,6 +165,23 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retry(ns: argparse.Namespace) -> int:
+    """Exit 0 when every refused file in the range now loads (or none was refused), 1 otherwise."""
+    from grassroots.retry import retry_refused
+
+    outcome = retry_refused(
+        ns.feed,
+        dt.date.fromisoformat(ns.date_from),
+        dt.date.fromisoformat(ns.date_to or ns.date_from),
+        requested_by=ns.by,
+        reason=ns.reason,
+    )
+    print(json.dumps(outcome.summary(), ensure_ascii=False, indent=2))
+    if not outcome.results and not outcome.missing:
+        print(f"no refused file of {ns.feed} delivered in that range: nothing to retry")
+    return 1 if outcome.still_refused or outcome.missing else 0
+
+
 def cmd_summary(_: argparse.Namespace) -> int:
     from grassroots.summary import print_summary
 
@@ -200,6 +218,18 @@ def main(argv: list[str] | None = None) -> int:
     i.add_argument("--no-validate", action="store_true")
     sub.add_parser("airflow-init", help="migrate Airflow's database, create the pool")
     sub.add_parser("summary", help="print the marts summary")
+    r = sub.add_parser(
+        "retry",
+        help="read refused (rejected or blocked) files of a feed and date range again, audited",
+        description="Re-offer refused deliveries after a mapping fix or a supplier's confirmation; "
+        "recorded in audit.retries (who, why, each file's verdict and mapping sha256). Exit status 0 "
+        "when every refused file in the range loads.",
+    )
+    r.add_argument("--feed", required=True)
+    r.add_argument("--from", dest="date_from", required=True, help="first delivery date, YYYY-MM-DD")
+    r.add_argument("--to", dest="date_to", help="last delivery date, YYYY-MM-DD (default: --from)")
+    r.add_argument("--by", help="who asks for the retry (default: the operating-system user)")
+    r.add_argument("--reason", help="why, e.g. 'mapping hotline_gbk fixed: 12-hour clock'")
     ns = p.parse_args(argv)
     handler = {
         "generate": cmd_generate,
@@ -207,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         "airflow-init": cmd_airflow_init,
         "demo": cmd_demo,
         "summary": cmd_summary,
+        "retry": cmd_retry,
     }[ns.cmd]
     return handler(ns)
 

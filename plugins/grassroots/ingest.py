@@ -77,6 +77,9 @@ class LoadResult:
     run_id: str = "manual"
     # Source columns the mapping does not know: loaded files ignore them, the audit notes them.
     extra_columns: list[str] = field(default_factory=list)
+    # sha256 of the mapping file the delivery was read with: which version of the mapping loaded it.
+    mapping_sha256: str | None = None
+    mapping: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -222,10 +225,11 @@ class FeedLog:
 
 
 def _state_of(rows: list[tuple[str, str]], source_file: str) -> tuple[str, str | None]:
-    for sf, status in rows:
-        if sf == source_file:
-            # A file refused before stays refused until a corrected file replaces it.
-            return ("already_loaded" if status in ("loaded", "duplicate") else "already_refused"), None
+    mine = [status for sf, status in rows if sf == source_file]
+    if mine:
+        # The file's latest verdict (rows are in the order they finished): a refused file stays
+        # refused until a corrected file replaces it or a retry (grassroots.retry) loads it.
+        return ("already_loaded" if mine[-1] in ("loaded", "duplicate") else "already_refused"), None
     loaded = [sf for sf, st in rows if st == "loaded"]
     return ("duplicate", loaded[0]) if loaded else ("new", None)
 
@@ -274,8 +278,12 @@ def ingest_delivery(
     validate: bool = True,
     staging: duckdb.DuckDBPyConnection | None = None,
     feed_log: FeedLog | None = None,
+    retry: bool = False,
 ) -> LoadResult:
     """Load one delivery file. Never raises for bad data: the result says what happened.
+
+    `retry`: read a file refused before (same path and content) again, e.g. after its mapping was
+    fixed (grassroots.retry audits who asked); without it a refused file stays refused.
 
     `staging` is a private in-memory DuckDB reused across the files of one run (reference codes
     are loaded into it once); `feed_log` is the feed's load log read once per run by
@@ -305,6 +313,8 @@ def ingest_delivery(
         with connect(cfg.warehouse_path) as wh:
             feed_log = FeedLog.read(wh, feed)
     state, earlier = feed_log.state(delivery.source_file, sha)
+    if state == "already_refused" and retry:
+        state = "new"
     if state in ("already_loaded", "already_refused"):
         result.status = state
         log.info("%s: %s (sha256 %s…), nothing to do", delivery.source_file, state, sha[:12])
@@ -323,7 +333,8 @@ def ingest_delivery(
                 "(GRASSROOTS_MAX_FILE_BYTES): not read",
             )
         mapping = mapping_for(feed.name, delivery.path.name, mappings or load_mappings(cfg.mappings_dir))
-        mapping_name = mapping.name
+        mapping_name = result.mapping = mapping.name
+        result.mapping_sha256 = mapping_sha256(mapping)
         con = staging or staging_connection()
         try:
             rows_in, extra = read_delivery(con, delivery.path, mapping, delivery.source_file)
@@ -368,15 +379,7 @@ def ingest_delivery(
         finally:
             if staging is None:
                 con.close()
-        _publish(
-            cfg,
-            feed,
-            delivery,
-            result,
-            mapping_name,
-            started_at,
-            validation_frame,
-        )
+        _publish(cfg, feed, delivery, result, mapping_name, started_at, validation_frame, retry=retry)
         result.status = "loaded"
     except _AlreadyDone as done:
         if done.state == "duplicate":
@@ -405,6 +408,13 @@ def ingest_delivery(
     feed_log.add(result)
     result.seconds = round(time.monotonic() - started, 3)
     return result
+
+
+def mapping_sha256(mapping: Mapping) -> str | None:
+    """The mapping's version: sha256 of its YAML file as read (None for a mapping built in code)."""
+    if mapping.path is None or not Path(mapping.path).is_file():
+        return None
+    return hashlib.sha256(Path(mapping.path).read_bytes()).hexdigest()
 
 
 def _duplicate(
@@ -482,6 +492,8 @@ def _publish(
     mapping_name: str | None,
     started_at: dt.datetime,
     validation_frame,
+    *,
+    retry: bool = False,
 ) -> None:
     stem = Path(delivery.source_file).name.rsplit(".", 1)[0]
     raw_file = _partition_dir(cfg.raw_dir, feed.name, delivery.delivery_date) / f"{stem}.parquet"
@@ -490,7 +502,7 @@ def _publish(
         wh.execute("BEGIN TRANSACTION")
         try:
             state, earlier = _previous_state(wh, delivery, result.file_sha256)
-            if state != "new":
+            if state != "new" and not (retry and state == "already_refused"):
                 raise _AlreadyDone(state, earlier)
             wh.execute(
                 f"DELETE FROM raw.{feed.name} WHERE source_file = ?",
@@ -551,7 +563,9 @@ def _insert_audit(
         [result.load_id, status],
     )
     wh.execute(
-        "INSERT INTO audit.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit.load_log (load_id, run_id, feed, delivery_date, source_file, file_sha256, "
+        "mapping, status, rows_in, rows_loaded, rows_quarantined, supersedes_load_ids, error, "
+        "started_at, finished_at, mapping_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             result.load_id,
             result.run_id,
@@ -568,6 +582,7 @@ def _insert_audit(
             error if error is not None else result.error,
             started_at,
             dt.datetime.now(),
+            result.mapping_sha256,
         ],
     )
     if validation_frame is not None and len(validation_frame):

@@ -35,7 +35,28 @@ CREATE TABLE IF NOT EXISTS audit.load_log (
     supersedes_load_ids VARCHAR,      -- restatement: the earlier loads this one replaces
     error VARCHAR,
     started_at TIMESTAMP,
-    finished_at TIMESTAMP
+    finished_at TIMESTAMP,
+    mapping_sha256 VARCHAR            -- sha256 of the mapping file the delivery was read with
+);
+-- Warehouses created before the column: added in place (the view below reads load_log.*).
+ALTER TABLE audit.load_log ADD COLUMN IF NOT EXISTS mapping_sha256 VARCHAR;
+-- Refused files offered again (grassroots.retry): who asked, for which files, with which mapping.
+CREATE TABLE IF NOT EXISTS audit.retries (
+    retry_id VARCHAR NOT NULL,
+    requested_by VARCHAR NOT NULL,
+    requested_at TIMESTAMP NOT NULL,
+    reason VARCHAR,
+    feed VARCHAR NOT NULL,
+    date_from DATE NOT NULL,
+    date_to DATE NOT NULL,
+    source_file VARCHAR NOT NULL,
+    file_sha256 VARCHAR,
+    previous_status VARCHAR,          -- rejected | blocked
+    new_status VARCHAR,               -- loaded | rejected | blocked | duplicate | missing
+    load_id VARCHAR,
+    mapping VARCHAR,
+    mapping_sha256 VARCHAR,
+    error VARCHAR
 );
 CREATE TABLE IF NOT EXISTS audit.quarantine (
     load_id VARCHAR NOT NULL,

@@ -5,7 +5,8 @@ A dbt test with severity `warn` that finds rows, or a Great Expectations expecta
 at a run: the `report_findings` task returns them (its XCom, shown in the UI), records them in
 `audit.run_findings`, and sends one `run_findings` alert through the failure-alert channels.
 
-Also findings: a feed with no delivery loaded up to the run's day ("feed X never delivered": the
+Also findings: files still refused (skipped by every later run until corrected or retried, with
+the retry command), a feed with no delivery loaded up to the run's day ("feed X never delivered": the
 warehouse still builds, on its empty raw table). And one check that is not a warning: the audit
 must agree with itself (grassroots.audit_checks); a file whose rows_quarantined differs from its
 rows in audit.quarantine is recorded with the findings, then fails the task.
@@ -69,6 +70,23 @@ ORDER BY f.feed
 """
 
 
+# Files whose latest verdict is a refusal: later runs skip them until corrected or retried.
+REFUSED_SQL = """
+SELECT feed, CAST(delivery_date AS VARCHAR) AS delivery_date, source_file, status, error,
+       'python -m grassroots.cli retry --feed ' || feed || ' --from ' || CAST(delivery_date AS VARCHAR)
+       AS retry_with
+FROM (
+    SELECT *, row_number() OVER (
+        PARTITION BY feed, source_file ORDER BY finished_at DESC NULLS LAST, started_at DESC NULLS LAST
+    ) AS _n
+    FROM audit.load_log
+    WHERE status IN ('loaded', 'duplicate', 'rejected', 'blocked')
+      AND (CAST(? AS DATE) IS NULL OR delivery_date <= CAST(? AS DATE))
+) WHERE _n = 1 AND status IN ('rejected', 'blocked')
+ORDER BY feed, delivery_date, source_file
+"""
+
+
 def _undelivered(con, until: dt.date | None) -> list[dict]:
     from grassroots.feeds import FEEDS
 
@@ -108,6 +126,7 @@ def run_findings(run_id: str, *, dag_id: str = "grassroots_warehouse", until: dt
             "marts_expectations": _dicts(con, MARTS_SQL, [run_id]),
             "deliveries": _dicts(con, DELIVERIES_SQL, [run_id]),
             "undelivered_feeds": _undelivered(con, until),
+            "refused_files": _dicts(con, REFUSED_SQL, [until, until]),
             "audit_inconsistencies": audit_inconsistencies(con),
         }
         count = sum(len(v) for v in detail.values())

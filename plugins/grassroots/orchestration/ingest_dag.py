@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
-from airflow.sdk import dag, task
+from airflow.sdk import Param, dag, task
 
 from grassroots.orchestration.common import (
     WAREHOUSE_POOL,
@@ -13,6 +14,8 @@ from grassroots.orchestration.common import (
     feed_deliveries_alias,
 )
 from grassroots.orchestration.dates import START_DATE, check_run_date_task
+
+log = logging.getLogger(__name__)
 
 SCHEDULES = {
     "staff_roster": "0 1 1 * *",  # monthly snapshots arrive by the 1st
@@ -45,11 +48,23 @@ and audited; a rejected or blocked file fails the run
 without retries after the other files are loaded. Each published file emits an event on the asset
 `{asset}` (through the alias `{alias}`), with its file, load id and row counts.
 
+A refused file (rejected or blocked) is skipped by later runs while its bytes are unchanged; the
+run's result lists it under `refused_not_loaded`. After a mapping fix, trigger this DAG with the
+params `retry_from` / `retry_to` (delivery dates) to read those files again, audited in
+`audit.retries` (or `python -m grassroots.cli retry --feed {feed} --from D1 --to D2`).
+
 `wait_for_delivery`: a scheduled run waits for a first delivery (a poke every 5 minutes, for up to
 6 hours, then fails). A manual run, `airflow dags test` or a backfill does not wait: with no
 delivery dated up to its day it fails at once, saying which folder it looked in. A run dated before
 the start date ({start}) fails at once in `check_run_date` with a message saying so.
 """
+
+
+DATE_OR_EMPTY = r"^(\d{4}-\d{2}-\d{2})?$"
+RETRY_HELP = (
+    "Manual runs: read the refused (rejected or blocked) files delivered from this date (to retry_to) "
+    "again, e.g. after a mapping fix; audited in audit.retries. Empty: no retry."
+)
 
 
 def build_ingest_dag(feed: str):
@@ -70,6 +85,10 @@ def build_ingest_dag(feed: str):
         doc_md=DOC.format(
             feed=feed, title=spec.title_zh, asset=asset.uri, alias=alias.name, start=START_DATE.date()
         ),
+        params={
+            "retry_from": Param("", type="string", pattern=DATE_OR_EMPTY, description=RETRY_HELP),
+            "retry_to": Param("", type="string", pattern=DATE_OR_EMPTY, description="YYYY-MM-DD or empty"),
+        },
     )
     def ingest_dag():
         @task.sensor(
@@ -109,7 +128,9 @@ def build_ingest_dag(feed: str):
             until = run_day(context)
             results = None
             try:
-                results = ingest_pending(feed, run_id=context["run_id"], until=until)
+                results = _retry_from_params(feed, context) + ingest_pending(
+                    feed, run_id=context["run_id"], until=until
+                )
             finally:
                 # Auditors need the Data Docs at once when a delivery was refused (or the run broke);
                 # otherwise the warehouse run that follows rebuilds them with these results.
@@ -121,6 +142,19 @@ def build_ingest_dag(feed: str):
                 s: sum(1 for r in results if r.status == s)
                 for s in ("loaded", "already_loaded", "duplicate", "rejected", "blocked")
             }
+            # A refused file skipped again is not a successful load: the run's result says so.
+            skipped = sorted(r.source_file for r in results if r.status == "already_refused")
+            if skipped:
+                summary["refused_not_loaded"] = skipped
+                log.warning(
+                    "%d refused file(s) of %s skipped (refused earlier, unchanged): %s; after a mapping "
+                    "fix: python -m grassroots.cli retry --feed %s --from D1 --to D2, or this DAG's "
+                    "params retry_from/retry_to",
+                    len(skipped),
+                    feed,
+                    skipped,
+                    feed,
+                )
             # One asset event per published delivery (none when nothing new was published).
             for r in results:
                 if r.status == "loaded":
@@ -147,3 +181,28 @@ def build_ingest_dag(feed: str):
         wait_for_delivery() >> load_deliveries()
 
     return ingest_dag()
+
+
+def _retry_from_params(feed: str, context) -> list:
+    """The manual parameters retry_from/retry_to: re-offer refused files, audited as the run's user."""
+    import datetime as dt
+
+    params = context.get("params") or {}
+    if not params.get("retry_from"):
+        return []
+    from grassroots.retry import retry_refused
+
+    date_from = dt.date.fromisoformat(params["retry_from"])
+    date_to = dt.date.fromisoformat(params.get("retry_to") or params["retry_from"])
+    dag_run = context.get("dag_run")
+    who = getattr(dag_run, "triggering_user_name", None) or "airflow"
+    outcome = retry_refused(
+        feed,
+        date_from,
+        date_to,
+        requested_by=who,
+        reason=f"Airflow run {context['run_id']} (params retry_from/retry_to)",
+        run_id=context["run_id"],
+    )
+    log.info("retry of refused %s files: %s", feed, outcome.summary())
+    return outcome.results
