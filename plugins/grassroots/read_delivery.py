@@ -348,7 +348,12 @@ def read_delivery(
             extra.append(src)
         else:
             renames[src] = canonical
-    missing = [c.name for c in feed.columns if c.required and c.name not in renames.values()]
+    # A column the file lacks may take the mapping's declared constant (`defaults`), never a guess.
+    missing = [
+        c.name
+        for c in feed.columns
+        if c.required and c.name not in renames.values() and c.name not in mapping.defaults
+    ]
     if missing:
         raise FileRejected(
             file,
@@ -356,7 +361,11 @@ def read_delivery(
             f"required column(s) {missing} not found (headers: {source_cols}; mapping {mapping.name})",
         )
     selects = [f"{_ident(src)} AS {_ident(dst)}" for src, dst in renames.items()]
-    selects += [f"NULL::VARCHAR AS {_ident(c)}" for c in feed.column_names if c not in renames.values()]
+    selects += [
+        f"{_sql_str(mapping.defaults[c]) if c in mapping.defaults else 'NULL'}::VARCHAR AS {_ident(c)}"
+        for c in feed.column_names
+        if c not in renames.values()
+    ]
     # CSV: the file's line number from the rowid (see _read_csv); the other readers number rows themselves.
     has_row = any(c[0] == "source_row" for c in con.execute("DESCRIBE landing_text").fetchall())
     row = "source_row" if has_row else f"CAST(rowid + {mapping.header_row + 1} AS BIGINT) AS source_row"

@@ -43,14 +43,37 @@ def _list(values: tuple[str, ...]) -> str:
     return "[" + ", ".join(_lit(v) for v in values) + "]"
 
 
-def _text(col: Column, mapping: Mapping) -> str:
-    """Trimmed text with the supplier's value map applied."""
+def _trimmed(col: Column, mapping: Mapping) -> str:
+    """Trimmed text, NULL for an empty cell or one of the mapping's null labels for the column."""
     base = f"nullif(trim({_q(col.name)}), '')"
+    labels = mapping.null_values.get(col.name)
+    if not labels:
+        return base
+    return f"(CASE WHEN {base} IN ({', '.join(_lit(v) for v in labels)}) THEN NULL ELSE {base} END)"
+
+
+def _text(col: Column, mapping: Mapping) -> str:
+    """Trimmed text with the supplier's null labels and value map applied (unmapped: its policy)."""
+    base = _trimmed(col, mapping)
     vm = mapping.value_maps.get(col.name)
     if not vm:
         return base
     cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in vm.items())
-    return f"(CASE {base} {cases} ELSE {base} END)"
+    otherwise = "NULL" if mapping.unmapped.get(col.name) == "null" else base
+    return f"(CASE {base} {cases} ELSE {otherwise} END)"
+
+
+def mapping_checks(mapping: Mapping) -> list[tuple[str, str]]:
+    """Rules a mapping declares: `unmapped: {col: quarantine}` quarantines values outside its value map."""
+    checks = []
+    for col, policy in mapping.unmapped.items():
+        vm = mapping.value_maps.get(col) or {}
+        if policy == "quarantine":
+            raw = f"nullif(trim({_q('_src_' + col)}), '')"
+            labels = (*vm, *mapping.null_values.get(col, ()))
+            known = f" AND {raw} NOT IN ({', '.join(_lit(v) for v in labels)})" if labels else ""
+            checks.append((f"unmapped_value:{col}", f"{raw} IS NOT NULL{known}"))
+    return checks
 
 
 def typed_sql(col: Column, mapping: Mapping) -> str:
@@ -171,6 +194,8 @@ def build_typed(con: duckdb.DuckDBPyConnection, feed: Feed, mapping: Mapping, re
     for col in feed.columns:
         selects.append(f"{typed_sql(col, mapping)} AS {_q(col.name)}")
         selects.append(f"{_text(col, mapping)} AS {_q('_raw_' + col.name)}")
+        if mapping.unmapped.get(col.name) == "quarantine":
+            selects.append(f"{_q(col.name)} AS {_q('_src_' + col.name)}")  # as delivered, for the rule
     # A view, not a table: materialising every typed and raw column once more cost a quarter of the
     # typing time of a national day of cases (bench/README.md); `checked` below is the one copy.
     con.execute(
@@ -184,7 +209,8 @@ def build_typed(con: duckdb.DuckDBPyConnection, feed: Feed, mapping: Mapping, re
         f"WHERE unit_code IN ({file_codes})"
     )
     # One statement: each rule as a flag column, then the list of the names of the rules broken.
-    checks = rule_checks(feed)
+    # The mapping's own rules first: the more specific name is the row's `rule`.
+    checks = mapping_checks(mapping) + rule_checks(feed)
     key = ", ".join(_q(k) for k in feed.key)
     flag_cols = ", ".join(f"coalesce(({cond}), false) AS _f{i}" for i, (_, cond) in enumerate(checks))
     rules = ", ".join(f"CASE WHEN _f{i} THEN {_lit(name)} END" for i, (name, _) in enumerate(checks))

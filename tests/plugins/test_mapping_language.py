@@ -1,0 +1,151 @@
+"""The mapping language for real suppliers: text as written, no duplicates, defaults, null labels,
+value maps with an unmapped policy, 12-hour clocks — through the real ingest on real files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from test_ingest import U1, U2
+
+from grassroots.ingest import ingest_pending
+from grassroots.mappings import MappingError, load_mapping
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAD = "name: m\nfeed: case_log\nfile_pattern: '*.csv'\n"
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "m.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_keys_and_values_are_the_text_the_supplier_wrote(tmp_path: Path) -> None:
+    text = HEAD + (
+        "columns:\n  NO: case_id\n  01: unit_code\n"
+        "value_maps:\n  status:\n    NO: open\n    0123: closed\n    null: cancelled\n    yes: in_progress\n"
+    )
+    m = load_mapping(_write(tmp_path, text))
+    assert m.columns == {"NO": "case_id", "01": "unit_code"}
+    assert m.value_maps["status"] == {
+        "NO": "open",
+        "0123": "closed",
+        "null": "cancelled",
+        "yes": "in_progress",
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("columns:\n  渠道: channel\n  渠道: category\n", r"key '渠道' written twice \(lines 5 and 6\)"),
+        (
+            "value_maps:\n  status:\n    待处理: open\nvalue_maps:\n  channel:\n    热线: hotline_12345\n",
+            r"key 'value_maps' written twice \(lines 4 and 7\)",
+        ),
+        (
+            "columns:\n  受理渠道: channel\n  来源: channel\n",
+            r"two sources for canonical column 'channel': '受理渠道' \(line 5\), '来源' \(line 6\)",
+        ),
+        (
+            "columns:\n  渠道: channel\ndefaults:\n  channel: walk_in\n",
+            r"defaults.channel \(line 7\): the column also",
+        ),
+        ("defaults:\n  channel: fax\n", r"defaults.channel \(line 5\): 'fax' must be one text value among"),
+        ("unmapped:\n  status: drop\n", r"unmapped.status \(line 5\): 'drop' not one of"),
+        ("null_values:\n  satisfaction: UNKNOWN\n", r"null_values.satisfaction \(line 5\): must be a list"),
+        ("priority: high\n", r"'priority' must be a positive integer \(>= 0\), not 'high' \(line 4\)"),
+    ],
+)
+def test_mistakes_are_refused_naming_the_line(tmp_path: Path, body: str, message: str) -> None:
+    with pytest.raises(MappingError, match=message):
+        load_mapping(_write(tmp_path, HEAD + body))
+
+
+FOREIGN_MAPPING = """\
+# A 311-style case export: English headers, 12-hour clock, no channel, no escalation level,
+# "UNKNOWN" where a value was not recorded.
+name: city311_case_log
+feed: case_log
+supplier: City 311 open-data export
+file_pattern: "city311_*.csv"
+priority: 10
+columns:
+  Case Number: case_id
+  Community Code: unit_code
+  Type: category
+  Created: reported_at
+  Closed: closed_at
+  Status: status
+  Satisfaction: satisfaction
+  Last Action: updated_at
+defaults:
+  channel: hotline_12345        # every row of this export came through the hotline
+  escalated_to_level: none      # the export has no escalation: none was recorded
+null_values:
+  satisfaction: [UNKNOWN, N/A]
+  closed_at: [UNKNOWN]
+timestamp_formats: ["%m/%d/%Y %I:%M:%S %p"]
+value_maps:
+  status:
+    Open: open
+    In Progress: in_progress
+    Closed: closed
+  satisfaction:
+    Satisfied: satisfied
+    Dissatisfied: unsatisfied
+unmapped:
+  status: quarantine
+  satisfaction: "null"
+"""
+FOREIGN_CSV = f"""\
+Case Number,Community Code,Type,Created,Closed,Status,Satisfaction,Last Action
+C-1,{U1},noise,01/31/2024 09:15:00 PM,02/01/2024 10:05:00 AM,Closed,Satisfied,02/01/2024 10:05:00 AM
+C-2,{U2},road,01/31/2024 12:30:00 AM,UNKNOWN,Open,UNKNOWN,01/31/2024 12:30:00 AM
+C-3,{U1},noise,01/31/2024 11:59:00 AM,,In Progress,Meh,01/31/2024 12:01:00 PM
+C-4,{U2},road,01/31/2024 08:00:00 AM,,Reopened,N/A,01/31/2024 08:00:00 AM
+"""
+
+
+@pytest.fixture()
+def home(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    (home / "include").mkdir(parents=True)
+    shutil.copytree(ROOT / "include" / "mappings", home / "include" / "mappings")
+    (home / "include" / "reference").symlink_to(ROOT / "include" / "reference")
+    for name in ("expectations", "dbt_project"):
+        (home / name).symlink_to(ROOT / name)
+    monkeypatch.setenv("GRASSROOTS_HOME", str(home))
+    return home
+
+
+def test_foreign_export_is_onboarded_by_one_mapping_without_invented_values(
+    home: Path, data_dir: Path
+) -> None:
+    (home / "include" / "mappings" / "city311_case_log.yml").write_text(FOREIGN_MAPPING, encoding="utf-8")
+    path = data_dir / "landing" / "case_log" / "2024-01-31" / "city311_20240131.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(FOREIGN_CSV, encoding="utf-8")
+    [res] = ingest_pending("case_log", validate=False)
+    assert res.status == "loaded", res.error
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    rows = con.execute(
+        "SELECT case_id, channel, escalated_to_level, CAST(reported_at AS VARCHAR), "
+        "CAST(closed_at AS VARCHAR), status, satisfaction FROM raw.case_log ORDER BY case_id"
+    ).fetchall()
+    quarantined = con.execute("SELECT source_row, rule FROM audit.quarantine").fetchall()
+    con.close()
+    assert rows == [
+        # 09:15 PM is 21:15; the declared defaults, not guesses; a mapped label.
+        ("C-1", "hotline_12345", "none", "2024-01-31 21:15:00", "2024-02-01 10:05:00", "closed", "satisfied"),
+        # 12:30 AM is 00:30; UNKNOWN is no value (not a parse error, not a category).
+        ("C-2", "hotline_12345", "none", "2024-01-31 00:30:00", None, "open", None),
+        # A satisfaction label outside the map becomes null (policy `null`), not a quarantine.
+        ("C-3", "hotline_12345", "none", "2024-01-31 11:59:00", None, "in_progress", None),
+    ]
+    # A status outside the map is quarantined under its own rule (policy `quarantine`).
+    assert quarantined == [(5, "unmapped_value:status")]
+    assert (res.rows_in, res.rows_loaded, res.rows_quarantined) == (4, 3, 1)
