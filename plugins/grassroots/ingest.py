@@ -364,7 +364,7 @@ def ingest_delivery(
                     previous_rows=feed_log.previous_rows(),
                 )
                 if blocked_msg:
-                    raise DeliveryBlocked(blocked_msg)
+                    raise DeliveryBlocked(blocked_msg + _parse_note(con, feed, mapping))
             if rows_in and bad / rows_in > MAX_QUARANTINE_SHARE:
                 top = con.execute(
                     "SELECT _rules[1], count(*) FROM checked WHERE len(_rules) > 0 "
@@ -373,6 +373,7 @@ def ingest_delivery(
                 raise DeliveryBlocked(
                     f"{delivery.source_file}: {bad} of {rows_in} rows break row rules "
                     f"(more than {MAX_QUARANTINE_SHARE:.0%}); most frequent: {top}"
+                    + _parse_note(con, feed, mapping)
                 )
             set_hmac_key(con, key)
             _write_zones(con, cfg, feed, delivery, load_id, sha, key)
@@ -408,6 +409,12 @@ def ingest_delivery(
     feed_log.add(result)
     result.seconds = round(time.monotonic() - started, 3)
     return result
+
+
+def _parse_note(con: duckdb.DuckDBPyConnection, feed: Feed, mapping: Mapping) -> str:
+    """Why typed values are null although the file has them: the formats tried and the values' shapes."""
+    failures = row_rules.parse_failures(con, feed, mapping)
+    return (" | parse errors: " + "; ".join(failures)) if failures else ""
 
 
 def mapping_sha256(mapping: Mapping) -> str | None:

@@ -63,6 +63,42 @@ def _text(col: Column, mapping: Mapping) -> str:
     return f"(CASE {base} {cases} ELSE {otherwise} END)"
 
 
+def _formats(col: Column, mapping: Mapping) -> tuple[str, str, tuple[str, ...]]:
+    """(what it should be, the mapping key declaring its formats, the formats tried) for a typed column."""
+    if col.type == "DATE":
+        return "a date", "date_formats", mapping.date_formats or DEFAULT_DATE_FORMATS
+    if col.type == "TIMESTAMP":
+        return "a timestamp", "timestamp_formats", mapping.timestamp_formats or DEFAULT_TIMESTAMP_FORMATS
+    return "a number", "", ()
+
+
+def parse_failures(con: duckdb.DuckDBPyConnection, feed: Feed, mapping: Mapping) -> list[str]:
+    """Columns whose present values did not parse, naming the formats tried and the values' shapes.
+
+    A shape keeps a value's layout, not its content (digits -> 9, letters -> A): `01/31/2024 09:15 PM`
+    is `99/99/9999 99:99 AA`. A value that is there but unreadable is a parse error, never "missing".
+    """
+    out = []
+    for col in feed.columns:
+        if col.type == "VARCHAR" or col.pii is not None:
+            continue
+        raw, typed = _q(f"_raw_{col.name}"), _q(col.name)
+        shape = f"regexp_replace(regexp_replace({raw}, '[0-9]', '9', 'g'), '[A-Za-z]', 'A', 'g')"
+        n, shapes = con.execute(
+            f"SELECT count(*), list(DISTINCT {shape}) FILTER (WHERE {shape} IS NOT NULL)[1:3] "
+            f"FROM checked WHERE {raw} IS NOT NULL AND {typed} IS NULL"
+        ).fetchone()
+        if not n:
+            continue
+        what, key, fmts = _formats(col, mapping)
+        where = f" under the formats {list(fmts)} (declare the supplier's in `{key}:`)" if key else ""
+        out.append(
+            f"{col.name}: {n} value(s) shaped like {sorted(shapes)} are present but do not parse as {what}"
+            f"{where}; mapping {mapping.name}"
+        )
+    return out
+
+
 def mapping_checks(mapping: Mapping) -> list[tuple[str, str]]:
     """Rules a mapping declares: `unmapped: {col: quarantine}` quarantines values outside its value map."""
     checks = []

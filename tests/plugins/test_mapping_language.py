@@ -149,3 +149,22 @@ def test_foreign_export_is_onboarded_by_one_mapping_without_invented_values(
     # A status outside the map is quarantined under its own rule (policy `quarantine`).
     assert quarantined == [(5, "unmapped_value:status")]
     assert (res.rows_in, res.rows_loaded, res.rows_quarantined) == (4, 3, 1)
+
+
+def test_a_value_that_does_not_parse_is_a_parse_error_naming_format_and_shape(
+    home: Path, data_dir: Path
+) -> None:
+    """Without the 12-hour format the file is blocked, and the error says why: not 'missing'."""
+    without_format = FOREIGN_MAPPING.replace('timestamp_formats: ["%m/%d/%Y %I:%M:%S %p"]\n', "")
+    (home / "include" / "mappings" / "city311_case_log.yml").write_text(without_format, encoding="utf-8")
+    path = data_dir / "landing" / "case_log" / "2024-01-31" / "city311_20240131.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(FOREIGN_CSV, encoding="utf-8")
+    [res] = ingest_pending("case_log")  # with the Great Expectations suite, as in production
+    assert res.status == "blocked"
+    assert (
+        "reported_at: 4 value(s) shaped like ['99/99/9999 99:99:99 AA'] are present but do not parse as a "
+        "timestamp under the formats ['%Y-%m-%d %H:%M:%S'"
+    ) in res.error
+    assert "declare the supplier's in `timestamp_formats:`" in res.error and "city311_case_log" in res.error
+    assert "C-1" not in res.error and U1 not in res.error  # shapes, not values
