@@ -6,6 +6,7 @@ airflow-init  migrate the Airflow metadata database and create the warehouse poo
 demo          generate the demo region and run the whole pipeline through Airflow
 summary       print the staffing-mismatch summary from the marts
 retry         read refused files of a feed and date range again (after a mapping fix), audited
+mapping check dry-run a delivery file against the supplier mappings (writes nothing)
 """
 
 from __future__ import annotations
@@ -182,6 +183,19 @@ def cmd_retry(ns: argparse.Namespace) -> int:
     return 1 if outcome.still_refused or outcome.missing else 0
 
 
+def cmd_mapping_check(ns: argparse.Namespace) -> int:
+    """Exit 0 when the file would load, 1 when it would be blocked or rejected, 2 when it is not there."""
+    from grassroots.mapping_check import check_file
+
+    path = Path(ns.file)
+    if not path.is_file():
+        print(f"{path}: no such file", file=sys.stderr)
+        return 2
+    report = check_file(path, ns.mapping, suite=not ns.no_suite)
+    print(report.format())
+    return 0 if report.would_load else 1
+
+
 def cmd_summary(_: argparse.Namespace) -> int:
     from grassroots.summary import print_summary
 
@@ -230,6 +244,16 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--to", dest="date_to", help="last delivery date, YYYY-MM-DD (default: --from)")
     r.add_argument("--by", help="who asks for the retry (default: the operating-system user)")
     r.add_argument("--reason", help="why, e.g. 'mapping hotline_gbk fixed: 12-hour clock'")
+    mp = sub.add_parser("mapping", help="supplier mappings: `mapping check FILE` dry-runs a delivery")
+    msub = mp.add_subparsers(dest="mapping_cmd", required=True)
+    mc = msub.add_parser(
+        "check",
+        help="which mapping matches, header -> canonical, typed samples (personal fields masked), "
+        "rows each rule would quarantine, and the verdict; writes nothing",
+    )
+    mc.add_argument("file")
+    mc.add_argument("--mapping", help="use this mapping (by name) instead of matching the file name")
+    mc.add_argument("--no-suite", action="store_true", help="skip the Great Expectations suite (faster)")
     ns = p.parse_args(argv)
     handler = {
         "generate": cmd_generate,
@@ -238,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         "demo": cmd_demo,
         "summary": cmd_summary,
         "retry": cmd_retry,
+        "mapping": cmd_mapping_check,
     }[ns.cmd]
     return handler(ns)
 
