@@ -10,7 +10,8 @@ a second top-level `value_maps:`) is an error naming both lines, as are two sour
 canonical column. Beyond renaming: `defaults` (a constant for a column the file does not have),
 `null_values` (labels that mean "no value", per column) and `unmapped` (what a value missing from
 a value map becomes: `keep` (default; an enum column then quarantines it as not_in_enum), `null`,
-or `quarantine` (rule `unmapped_value:<column>`)).
+or `quarantine` (rule `unmapped_value:<column>`)), and `timezone` (the IANA zone the supplier's
+timestamps are written in; default Asia/Shanghai, the zone every timestamp is stored in).
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ _KEYS = {
     "defaults",
     "null_values",
     "unmapped",
+    "timezone",
 }
+WAREHOUSE_TIMEZONE = "Asia/Shanghai"  # every timestamp is stored as wall-clock time in this zone
 UNMAPPED_POLICIES = ("keep", "null", "quarantine")
 
 
@@ -77,6 +80,7 @@ class Mapping:
     defaults: dict[str, str] = field(default_factory=dict)  # canonical column -> constant (no source)
     null_values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> labels meaning null
     unmapped: dict[str, str] = field(default_factory=dict)  # column -> keep | null | quarantine
+    timezone: str = WAREHOUSE_TIMEZONE  # the zone the supplier's timestamps are written in
 
     def matches(self, file_name: str) -> bool:
         return fnmatch.fnmatch(file_name, self.file_pattern)
@@ -241,6 +245,17 @@ def parse_mapping(doc: Any, path: Path) -> Mapping:
         raise _fail(path, "'sheet' and 'header_rows' > 1 apply to format xlsx only")
     if header_rows > header_row:
         raise _fail(path, "'header_rows' cannot exceed 'header_row' (the row of the last header line)")
+    timezone = str(doc.get("timezone", WAREHOUSE_TIMEZONE))
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(timezone)
+    except Exception:  # noqa: BLE001 - ZoneInfoNotFoundError, ValueError for malformed keys
+        raise _fail(
+            path,
+            f"timezone {timezone!r}{_line(doc, 'timezone')}: not an IANA zone such as "
+            "'Asia/Shanghai' or 'America/New_York'",
+        ) from None
     return Mapping(
         name=str(doc["name"]),
         feed=feed.name,
@@ -262,6 +277,7 @@ def parse_mapping(doc: Any, path: Path) -> Mapping:
         defaults={c: str(v) for c, v in defaults.items()},
         null_values={c: tuple(v) for c, v in null_values.items()},
         unmapped={c: str(p) for c, p in unmapped.items()},
+        timezone=timezone,
     )
 
 

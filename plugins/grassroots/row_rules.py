@@ -11,7 +11,7 @@ import duckdb
 
 from grassroots.feeds import Column, Feed, Pii
 from grassroots.idcard import id_check_sql
-from grassroots.mappings import Mapping
+from grassroots.mappings import WAREHOUSE_TIMEZONE, Mapping
 
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d")
 DEFAULT_TIMESTAMP_FORMATS = (
@@ -127,12 +127,16 @@ def typed_sql(col: Column, mapping: Mapping) -> str:
         )
     if col.type == "TIMESTAMP":
         fmts = mapping.timestamp_formats or DEFAULT_TIMESTAMP_FORMATS
-        return (
+        local = (
             f"(CASE WHEN regexp_full_match({text}, '\\d{{5}}(\\.\\d+)?') "
             f"THEN TIMESTAMP '1899-12-30' + "
             f"to_microseconds(CAST(round(CAST({text} AS DOUBLE) * 86400e6) AS BIGINT)) "
             f"ELSE try_strptime({text}, {_list(fmts)}) END)"
         )
+        if mapping.timezone == WAREHOUSE_TIMEZONE:
+            return local
+        # The supplier's wall-clock time, as the same instant on the warehouse's clock (ICU).
+        return f"timezone({_lit(WAREHOUSE_TIMEZONE)}, timezone({_lit(mapping.timezone)}, {local}))"
     if col.type in COUNT_TYPES:
         return f"TRY_CAST(replace({text}, ',', '') AS {col.type})"
     if col.type == "DOUBLE":

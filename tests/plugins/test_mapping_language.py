@@ -168,3 +168,26 @@ def test_a_value_that_does_not_parse_is_a_parse_error_naming_format_and_shape(
     ) in res.error
     assert "declare the supplier's in `timestamp_formats:`" in res.error and "city311_case_log" in res.error
     assert "C-1" not in res.error and U1 not in res.error  # shapes, not values
+
+
+def test_supplier_timezone_is_declared_and_timestamps_stored_in_one_zone(home: Path, data_dir: Path) -> None:
+    """A New York export: 9:15 PM on Jan 31 there is 10:15 AM on Feb 1 in Asia/Shanghai."""
+    in_new_york = FOREIGN_MAPPING + "timezone: America/New_York\n"
+    (home / "include" / "mappings" / "city311_case_log.yml").write_text(in_new_york, encoding="utf-8")
+    path = data_dir / "landing" / "case_log" / "2024-01-31" / "city311_20240131.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(FOREIGN_CSV, encoding="utf-8")
+    [res] = ingest_pending("case_log", validate=False)
+    assert res.status == "loaded", res.error
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    first = con.execute(
+        "SELECT CAST(reported_at AS VARCHAR), CAST(closed_at AS VARCHAR) FROM raw.case_log "
+        "WHERE case_id = 'C-1'"
+    ).fetchone()
+    con.close()
+    assert first == ("2024-02-01 10:15:00", "2024-02-01 23:05:00")
+
+
+def test_unknown_timezone_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(MappingError, match=r"timezone 'Mars/Olympus' \(line 4\): not an IANA zone"):
+        load_mapping(_write(tmp_path, HEAD + "timezone: Mars/Olympus\n"))
