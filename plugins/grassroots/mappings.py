@@ -11,7 +11,9 @@ canonical column. Beyond renaming: `defaults` (a constant for a column the file 
 `null_values` (labels that mean "no value", per column) and `unmapped` (what a value missing from
 a value map becomes: `keep` (default; an enum column then quarantines it as not_in_enum), `null`,
 or `quarantine` (rule `unmapped_value:<column>`)), and `timezone` (the IANA zone the supplier's
-timestamps are written in; default Asia/Shanghai, the zone every timestamp is stored in).
+timestamps are written in; default Asia/Shanghai, the zone every timestamp is stored in), and
+`derive` (a column built from several source columns by one operation of a closed set:
+coalesce, first_non_empty, concat, date_from_parts; no expressions, no SQL).
 """
 
 from __future__ import annotations
@@ -49,6 +51,14 @@ _KEYS = {
     "null_values",
     "unmapped",
     "timezone",
+    "derive",
+}
+# The closed set of derivations (no expressions, no SQL from a mapping): op -> what its argument is.
+DERIVE_OPS = {
+    "coalesce": "a list of source headers: the first that is not null",
+    "first_non_empty": "a list of source headers: the first that is not blank",
+    "concat": "a list of source headers, joined by `separator` (default ' ')",
+    "date_from_parts": "{year: header, month: header, day: header}",
 }
 WAREHOUSE_TIMEZONE = "Asia/Shanghai"  # every timestamp is stored as wall-clock time in this zone
 UNMAPPED_POLICIES = ("keep", "null", "quarantine")
@@ -81,6 +91,12 @@ class Mapping:
     null_values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> labels meaning null
     unmapped: dict[str, str] = field(default_factory=dict)  # column -> keep | null | quarantine
     timezone: str = WAREHOUSE_TIMEZONE  # the zone the supplier's timestamps are written in
+    # canonical column -> (op, source headers, separator) for columns built from several sources
+    derive: dict[str, tuple[str, tuple[str, ...], str]] = field(default_factory=dict)
+
+    def sources(self) -> set[str]:
+        """Every source header the mapping reads (renamed or used by a derivation)."""
+        return set(self.columns) | {h for _, headers, _ in self.derive.values() for h in headers}
 
     def matches(self, file_name: str) -> bool:
         return fnmatch.fnmatch(file_name, self.file_pattern)
@@ -245,6 +261,7 @@ def parse_mapping(doc: Any, path: Path) -> Mapping:
         raise _fail(path, "'sheet' and 'header_rows' > 1 apply to format xlsx only")
     if header_rows > header_row:
         raise _fail(path, "'header_rows' cannot exceed 'header_row' (the row of the last header line)")
+    derive = _parse_derive(doc, feed, sources, defaults, path)
     timezone = str(doc.get("timezone", WAREHOUSE_TIMEZONE))
     try:
         from zoneinfo import ZoneInfo
@@ -278,7 +295,35 @@ def parse_mapping(doc: Any, path: Path) -> Mapping:
         null_values={c: tuple(v) for c, v in null_values.items()},
         unmapped={c: str(p) for c, p in unmapped.items()},
         timezone=timezone,
+        derive=derive,
     )
+
+
+def _parse_derive(doc: dict, feed, sources: dict, defaults: dict, path: Path) -> dict:
+    block = _column_dict(doc, "derive", feed, path)
+    out = {}
+    for col, spec in block.items():
+        where = f"derive.{col}{_line(block, col)}"
+        if col in sources or col in defaults:
+            raise _fail(path, f"{where}: the column already has a source or a default; keep one")
+        ops = [k for k in spec if k in DERIVE_OPS] if isinstance(spec, dict) else []
+        extra = sorted(set(spec) - set(DERIVE_OPS) - {"separator"}) if isinstance(spec, dict) else []
+        if len(ops) != 1 or extra:
+            allowed = "; ".join(f"{k}: {v}" for k, v in DERIVE_OPS.items())
+            raise _fail(path, f"{where}: one operation of the closed set ({allowed})")
+        op, arg = ops[0], spec[ops[0]]
+        if op == "date_from_parts":
+            if not isinstance(arg, dict) or sorted(arg) != ["day", "month", "year"]:
+                raise _fail(
+                    path, f"{where}: date_from_parts takes {{year: header, month: header, day: header}}"
+                )
+            headers = (str(arg["year"]), str(arg["month"]), str(arg["day"]))
+        else:
+            if not isinstance(arg, list) or len(arg) < 2 or not all(isinstance(h, str) for h in arg):
+                raise _fail(path, f"{where}: {op} takes a list of two or more source headers")
+            headers = tuple(arg)
+        out[col] = (op, headers, str(spec.get("separator", " ")))
+    return out
 
 
 def load_mapping(path: Path) -> Mapping:

@@ -191,3 +191,71 @@ def test_supplier_timezone_is_declared_and_timestamps_stored_in_one_zone(home: P
 def test_unknown_timezone_is_refused(tmp_path: Path) -> None:
     with pytest.raises(MappingError, match=r"timezone 'Mars/Olympus' \(line 4\): not an IANA zone"):
         load_mapping(_write(tmp_path, HEAD + "timezone: Mars/Olympus\n"))
+
+
+def test_derive_builds_a_column_from_several_sources(home: Path, data_dir: Path) -> None:
+    """updated_at = first non-empty of (Last Action, Closed, Created); as_of_date from year/month/day."""
+    derived = (
+        FOREIGN_MAPPING.replace("  Last Action: updated_at\n", "")
+        .replace(
+            "defaults:\n",
+            "derive:\n  updated_at:\n    first_non_empty: [Last Action, Closed, Created]\ndefaults:\n",
+        )
+        .replace("null_values:\n", "null_values:\n  updated_at: [UNKNOWN]\n")
+    )
+    (home / "include" / "mappings" / "city311_case_log.yml").write_text(derived, encoding="utf-8")
+    csv = FOREIGN_CSV.replace(",01/31/2024 12:30:00 AM\n", ",\n")  # C-2: no last action, no close: created
+    path = data_dir / "landing" / "case_log" / "2024-01-31" / "city311_20240131.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(csv, encoding="utf-8")
+    (home / "include" / "mappings" / "parts_hr.yml").write_text(
+        "name: parts_hr\nfeed: household_registration\nfile_pattern: 'parts_hr_*.csv'\npriority: 10\n"
+        "columns:\n  单位: unit_code\n  人口: registered_population\n  户数: registered_households\n"
+        "derive:\n  as_of_date:\n    date_from_parts: {year: 年, month: 月, day: 日}\n",
+        encoding="utf-8",
+    )
+    hr = data_dir / "landing" / "household_registration" / "2024-01-31" / "parts_hr_202401.csv"
+    hr.parent.mkdir(parents=True)
+    hr.write_text(
+        f"单位,年,月,日,人口,户数\n{U1},2024,1,31,1200,420\n{U2},2024,01,31,900,300\n", encoding="utf-8"
+    )
+    [cases] = ingest_pending("case_log", validate=False)
+    [reg] = ingest_pending("household_registration", validate=False)
+    assert (cases.status, reg.status, cases.extra_columns) == ("loaded", "loaded", []), (
+        cases.error,
+        reg.error,
+    )
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    updated = con.execute(
+        "SELECT case_id, CAST(updated_at AS VARCHAR) FROM raw.case_log ORDER BY 1"
+    ).fetchall()
+    as_of = con.execute(
+        "SELECT DISTINCT CAST(as_of_date AS VARCHAR) FROM raw.household_registration"
+    ).fetchall()
+    con.close()
+    assert updated == [
+        ("C-1", "2024-02-01 10:05:00"),  # its last action
+        ("C-2", "2024-01-31 00:30:00"),  # no last action, closed UNKNOWN: created
+        ("C-3", "2024-01-31 12:01:00"),
+    ]
+    assert as_of == [("2024-01-31",)]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            "derive:\n  updated_at:\n    max: [a, b]\n",
+            r"derive.updated_at \(line 5\): one operation of the closed set",
+        ),
+        ("derive:\n  updated_at:\n    sql: 'select 1'\n", r"one operation of the closed set"),
+        (
+            "columns:\n  x: updated_at\nderive:\n  updated_at:\n    coalesce: [a, b]\n",
+            r"already has a source",
+        ),
+        ("derive:\n  updated_at:\n    coalesce: a\n", r"coalesce takes a list of two or more source headers"),
+    ],
+)
+def test_derive_is_a_closed_set(tmp_path: Path, body: str, message: str) -> None:
+    with pytest.raises(MappingError, match=message):
+        load_mapping(_write(tmp_path, HEAD + body))
