@@ -262,6 +262,7 @@ def parse_mapping(doc: Any, path: Path) -> Mapping:
     if header_rows > header_row:
         raise _fail(path, "'header_rows' cannot exceed 'header_row' (the row of the last header line)")
     derive = _parse_derive(doc, feed, sources, defaults, path)
+    _check_schema(doc, path)
     timezone = str(doc.get("timezone", WAREHOUSE_TIMEZONE))
     try:
         from zoneinfo import ZoneInfo
@@ -297,6 +298,26 @@ def parse_mapping(doc: Any, path: Path) -> Mapping:
         timezone=timezone,
         derive=derive,
     )
+
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "include" / "mappings" / "mapping.schema.json"
+_SCHEMA: list = []
+
+
+def _check_schema(doc: dict, path: Path) -> None:
+    """The JSON Schema editors use (include/mappings/mapping.schema.json) holds for every mapping."""
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    if not _SCHEMA:
+        _SCHEMA.append(Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))))
+    errors = sorted(_SCHEMA[0].iter_errors(doc), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = ".".join(str(p) for p in first.absolute_path) or "(top level)"
+        top = str(first.absolute_path[0]) if first.absolute_path else ""
+        raise _fail(path, f"{where}{_line(doc, top)}: {first.message} (mapping.schema.json)")
 
 
 def _parse_derive(doc: dict, feed, sources: dict, defaults: dict, path: Path) -> dict:

@@ -259,3 +259,23 @@ def test_derive_builds_a_column_from_several_sources(home: Path, data_dir: Path)
 def test_derive_is_a_closed_set(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(MappingError, match=message):
         load_mapping(_write(tmp_path, HEAD + body))
+
+
+def test_every_shipped_mapping_and_the_examples_hold_the_json_schema(tmp_path: Path) -> None:
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    from grassroots.mappings import SCHEMA_PATH, read_yaml_text
+
+    validator = Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    shipped = sorted((ROOT / "include" / "mappings").glob("*.yml"))
+    assert shipped
+    for path in shipped:
+        assert not list(validator.iter_errors(read_yaml_text(path.read_text(encoding="utf-8")))), path
+    assert not list(validator.iter_errors(read_yaml_text(FOREIGN_MAPPING)))
+    # What only the schema states is enforced when loading too.
+    with pytest.raises(
+        MappingError, match=r"description \(line 4\): .* is not of type 'string' \(mapping.schema"
+    ):
+        load_mapping(_write(tmp_path, HEAD + "description: [a, b]\n"))
