@@ -29,6 +29,7 @@ class CheckReport:
     feed: str | None = None
     headers: list[tuple[str, str | None]] = field(default_factory=list)  # source -> canonical (None: ignored)
     defaults: dict[str, str] = field(default_factory=dict)
+    derived: dict[str, str] = field(default_factory=dict)  # canonical column -> its operation
     rows_in: int = 0
     samples: list[dict] = field(default_factory=list)
     rules: list[tuple[str, int]] = field(default_factory=list)
@@ -45,6 +46,7 @@ class CheckReport:
             lines.append("\nheader -> canonical column:")
             width = max(len(h) for h, _ in self.headers)
             lines += [f"  {h:<{width}}  -> {c or '(not in the mapping: ignored)'}" for h, c in self.headers]
+        lines += [f"  (derived)  -> {c} = {op}" for c, op in self.derived.items()]
         lines += [f"  (default)  -> {c} = {v!r}" for c, v in self.defaults.items()]
         if self.samples:
             lines.append(f"\nfirst {len(self.samples)} typed rows (personal fields masked):")
@@ -106,6 +108,7 @@ def check_file(path: Path, mapping_name: str | None = None, *, suite: bool = Tru
             return report
         finally:
             report.headers = _headers(con, mapping)
+        report.derived = {c: f"{op}({', '.join(h)})" for c, (op, h, _sep) in mapping.derive.items()}
         report.defaults = {
             c: v for c, v in mapping.defaults.items() if c not in dict(report.headers).values()
         }
@@ -136,7 +139,8 @@ def _headers(con, mapping: Mapping) -> list[tuple[str, str | None]]:
         cols = [c[0] for c in con.execute("DESCRIBE landing_text").fetchall() if c[0] != "source_row"]
     except Exception:  # noqa: BLE001 - the reader failed before the table existed
         return []
-    return [(c, mapping.canonical_name(c)) for c in cols]
+    used = {h: f"(used by derive.{c})" for c, (_op, hs, _sep) in mapping.derive.items() for h in hs}
+    return [(c, mapping.canonical_name(c) or used.get(c)) for c in cols]
 
 
 def _samples(con, feed, n: int = 5) -> list[dict]:

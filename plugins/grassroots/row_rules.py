@@ -91,7 +91,8 @@ def parse_failures(con: duckdb.DuckDBPyConnection, feed: Feed, mapping: Mapping)
         if not n:
             continue
         what, key, fmts = _formats(col, mapping)
-        where = f" under the formats {list(fmts)} (declare the supplier's in `{key}:`)" if key else ""
+        shown = list(fmts) if len(fmts) <= 3 else [*fmts[:3], f"... {len(fmts) - 3} more"]
+        where = f" under the formats {shown} (declare the supplier's in `{key}:`)" if key else ""
         out.append(
             f"{col.name}: {n} value(s) shaped like {sorted(shapes)} are present but do not parse as {what}"
             f"{where}; mapping {mapping.name}"
