@@ -5,6 +5,8 @@ ingest        load pending deliveries of one or all feeds (no Airflow; for debug
 airflow-init  migrate the Airflow metadata database and create the warehouse pool
 demo          generate the demo region and run the whole pipeline through Airflow
 summary       print the staffing-mismatch summary from the marts
+retry         read refused files of a feed and date range again (after a mapping fix), audited
+mapping check dry-run a delivery file against the supplier mappings (writes nothing)
 """
 
 from __future__ import annotations
@@ -205,6 +207,36 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retry(ns: argparse.Namespace) -> int:
+    """Exit 0 when every refused file in the range now loads (or none was refused), 1 otherwise."""
+    from grassroots.retry import retry_refused
+
+    outcome = retry_refused(
+        ns.feed,
+        dt.date.fromisoformat(ns.date_from),
+        dt.date.fromisoformat(ns.date_to or ns.date_from),
+        requested_by=ns.by,
+        reason=ns.reason,
+    )
+    print(json.dumps(outcome.summary(), ensure_ascii=False, indent=2))
+    if not outcome.results and not outcome.missing:
+        print(f"no refused file of {ns.feed} delivered in that range: nothing to retry")
+    return 1 if outcome.still_refused or outcome.missing else 0
+
+
+def cmd_mapping_check(ns: argparse.Namespace) -> int:
+    """Exit 0 when the file would load, 1 when it would be blocked or rejected, 2 when it is not there."""
+    from grassroots.mapping_check import check_file
+
+    path = Path(ns.file)
+    if not path.is_file():
+        print(f"{path}: no such file", file=sys.stderr)
+        return 2
+    report = check_file(path, ns.mapping, suite=not ns.no_suite)
+    print(report.format())
+    return 0 if report.would_load else 1
+
+
 def cmd_summary(_: argparse.Namespace) -> int:
     from grassroots.summary import print_summary
 
@@ -258,6 +290,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("airflow-init", help="migrate Airflow's database, create the warehouse pool")
     sub.add_parser("summary", help="print the staffing-mismatch summary from the marts")
+    r = sub.add_parser(
+        "retry",
+        help="read refused (rejected or blocked) files of a feed and date range again, audited",
+        description="Re-offer refused deliveries after a mapping fix or a supplier's confirmation; "
+        "recorded in audit.retries (who, why, each file's verdict and mapping sha256). Exit status 0 "
+        "when every refused file in the range loads.",
+    )
+    r.add_argument("--feed", required=True)
+    r.add_argument("--from", dest="date_from", required=True, help="first delivery date, YYYY-MM-DD")
+    r.add_argument("--to", dest="date_to", help="last delivery date, YYYY-MM-DD (default: --from)")
+    r.add_argument("--by", help="who asks for the retry (default: the operating-system user)")
+    r.add_argument("--reason", help="why, e.g. 'mapping hotline_gbk fixed: 12-hour clock'")
+    mp = sub.add_parser("mapping", help="supplier mappings: `mapping check FILE` dry-runs a delivery")
+    msub = mp.add_subparsers(dest="mapping_cmd", required=True)
+    mc = msub.add_parser(
+        "check",
+        help="which mapping matches, header -> canonical, typed samples (personal fields masked), "
+        "rows each rule would quarantine, and the verdict; writes nothing",
+    )
+    mc.add_argument("file")
+    mc.add_argument("--mapping", help="use this mapping (by name) instead of matching the file name")
+    mc.add_argument("--no-suite", action="store_true", help="skip the Great Expectations suite (faster)")
     return p
 
 
@@ -272,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
         "airflow-init": cmd_airflow_init,
         "demo": cmd_demo,
         "summary": cmd_summary,
+        "retry": cmd_retry,
+        "mapping": cmd_mapping_check,
     }[ns.cmd]
     return handler(ns)
 

@@ -39,7 +39,7 @@ from grassroots.mappings import Mapping, MappingError, load_mappings, mapping_fo
 from grassroots.pii import hmac_sql, pii_key, pseudonymise_columns, set_hmac_key
 from grassroots.read_delivery import FileRejected, read_delivery
 from grassroots.reference import divisions_path
-from grassroots.warehouse import connect, duckdb_config, ensure_schemas
+from grassroots.warehouse import connect, duckdb_config, ensure_schemas, raw_table_ddl
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,9 @@ class LoadResult:
     run_id: str = "manual"
     # Source columns the mapping does not know: loaded files ignore them, the audit notes them.
     extra_columns: list[str] = field(default_factory=list)
+    # sha256 of the mapping file the delivery was read with: which version of the mapping loaded it.
+    mapping_sha256: str | None = None
+    mapping: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -85,11 +88,6 @@ class LoadResult:
 def make_load_id(feed: str, source_file: str, sha: str) -> str:
     """Deterministic: the same file at the same place gets the same id on every rerun."""
     return hashlib.sha256(f"{feed}|{source_file}|{sha}".encode()).hexdigest()[:20]
-
-
-def raw_table_ddl(feed: Feed) -> str:
-    cols = ", ".join(f'"{n}" {t}' for n, t in feed.raw_columns)
-    return f"CREATE TABLE IF NOT EXISTS raw.{feed.name} ({cols})"
 
 
 def _partition_dir(base: Path, feed: str, delivery_date: dt.date) -> Path:
@@ -235,10 +233,11 @@ class FeedLog:
 
 
 def _state_of(rows: list[tuple[str, str]], source_file: str) -> tuple[str, str | None]:
-    for sf, status in rows:
-        if sf == source_file:
-            # A file refused before stays refused until a corrected file replaces it.
-            return ("already_loaded" if status in ("loaded", "duplicate") else "already_refused"), None
+    mine = [status for sf, status in rows if sf == source_file]
+    if mine:
+        # The file's latest verdict (rows are in the order they finished): a refused file stays
+        # refused until a corrected file replaces it or a retry (grassroots.retry) loads it.
+        return ("already_loaded" if mine[-1] in ("loaded", "duplicate") else "already_refused"), None
     loaded = [sf for sf, st in rows if st == "loaded"]
     return ("duplicate", loaded[0]) if loaded else ("new", None)
 
@@ -287,8 +286,12 @@ def ingest_delivery(
     validate: bool = True,
     staging: duckdb.DuckDBPyConnection | None = None,
     feed_log: FeedLog | None = None,
+    retry: bool = False,
 ) -> LoadResult:
     """Load one delivery file. Never raises for bad data: the result says what happened.
+
+    `retry`: read a file refused before (same path and content) again, e.g. after its mapping was
+    fixed (grassroots.retry audits who asked); without it a refused file stays refused.
 
     `staging` is a private in-memory DuckDB reused across the files of one run (reference codes
     are loaded into it once); `feed_log` is the feed's load log read once per run by
@@ -318,6 +321,8 @@ def ingest_delivery(
         with connect(cfg.warehouse_path) as wh:
             feed_log = FeedLog.read(wh, feed)
     state, earlier = feed_log.state(delivery.source_file, sha)
+    if state == "already_refused" and retry:
+        state = "new"
     if state in ("already_loaded", "already_refused"):
         result.status = state
         log.info("%s: %s (sha256 %s…), nothing to do", delivery.source_file, state, sha[:12])
@@ -336,7 +341,8 @@ def ingest_delivery(
                 "(GRASSROOTS_MAX_FILE_BYTES): not read",
             )
         mapping = mapping_for(feed.name, delivery.path.name, mappings or load_mappings(cfg.mappings_dir))
-        mapping_name = mapping.name
+        mapping_name = result.mapping = mapping.name
+        result.mapping_sha256 = mapping_sha256(mapping)
         con = staging or staging_connection()
         try:
             rows_in, extra = read_delivery(con, delivery.path, mapping, delivery.source_file)
@@ -366,7 +372,7 @@ def ingest_delivery(
                     previous_rows=feed_log.previous_rows(delivery),
                 )
                 if blocked_msg:
-                    raise DeliveryBlocked(blocked_msg)
+                    raise DeliveryBlocked(blocked_msg + _parse_note(con, feed, mapping))
             if rows_in and bad / rows_in > MAX_QUARANTINE_SHARE:
                 top = con.execute(
                     "SELECT _rules[1], count(*) FROM checked WHERE len(_rules) > 0 "
@@ -375,21 +381,14 @@ def ingest_delivery(
                 raise DeliveryBlocked(
                     f"{delivery.source_file}: {bad} of {rows_in} rows break row rules "
                     f"(more than {MAX_QUARANTINE_SHARE:.0%}); most frequent: {top}"
+                    + _parse_note(con, feed, mapping)
                 )
             set_hmac_key(con, key)
             _write_zones(con, cfg, feed, delivery, load_id, sha, key)
         finally:
             if staging is None:
                 con.close()
-        _publish(
-            cfg,
-            feed,
-            delivery,
-            result,
-            mapping_name,
-            started_at,
-            validation_frame,
-        )
+        _publish(cfg, feed, delivery, result, mapping_name, started_at, validation_frame, retry=retry)
         result.status = "loaded"
     except _AlreadyDone as done:
         if done.state == "duplicate":
@@ -407,8 +406,8 @@ def ingest_delivery(
         log.error("%s", exc)
     except DeliveryBlocked as exc:
         result.status, result.error = "blocked", str(exc)
-        result.rows_loaded = 0
-        result.rows_quarantined = result.rows_in
+        # Refused whole: nothing loaded and nothing in audit.quarantine (the audit check holds both to 0).
+        result.rows_loaded = result.rows_quarantined = 0
         _record(cfg, result, mapping_name, started_at, validation_frame)
         log.error("%s: blocked: %s", delivery.source_file, exc)
     except MappingError as exc:  # no or broken mapping: still audited
@@ -418,6 +417,19 @@ def ingest_delivery(
     feed_log.add(result)
     result.seconds = round(time.monotonic() - started, 3)
     return result
+
+
+def _parse_note(con: duckdb.DuckDBPyConnection, feed: Feed, mapping: Mapping) -> str:
+    """Why typed values are null although the file has them: the formats tried and the values' shapes."""
+    failures = row_rules.parse_failures(con, feed, mapping)
+    return (" | parse errors: " + "; ".join(failures)) if failures else ""
+
+
+def mapping_sha256(mapping: Mapping) -> str | None:
+    """The mapping's version: sha256 of its YAML file as read (None for a mapping built in code)."""
+    if mapping.path is None or not Path(mapping.path).is_file():
+        return None
+    return hashlib.sha256(Path(mapping.path).read_bytes()).hexdigest()
 
 
 def _duplicate(
@@ -495,6 +507,8 @@ def _publish(
     mapping_name: str | None,
     started_at: dt.datetime,
     validation_frame,
+    *,
+    retry: bool = False,
 ) -> None:
     stem = Path(delivery.source_file).name.rsplit(".", 1)[0]
     raw_file = _partition_dir(cfg.raw_dir, feed.name, delivery.delivery_date) / f"{stem}.parquet"
@@ -503,7 +517,7 @@ def _publish(
         wh.execute("BEGIN TRANSACTION")
         try:
             state, earlier = _previous_state(wh, delivery, result.file_sha256)
-            if state != "new":
+            if state != "new" and not (retry and state == "already_refused"):
                 raise _AlreadyDone(state, earlier)
             wh.execute(
                 f"DELETE FROM raw.{feed.name} WHERE source_file = ?",
@@ -564,7 +578,9 @@ def _insert_audit(
         [result.load_id, status],
     )
     wh.execute(
-        "INSERT INTO audit.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit.load_log (load_id, run_id, feed, delivery_date, source_file, file_sha256, "
+        "mapping, status, rows_in, rows_loaded, rows_quarantined, supersedes_load_ids, error, "
+        "started_at, finished_at, mapping_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             result.load_id,
             result.run_id,
@@ -581,6 +597,7 @@ def _insert_audit(
             error if error is not None else result.error,
             started_at,
             dt.datetime.now(),
+            result.mapping_sha256,
         ],
     )
     if validation_frame is not None and len(validation_frame):

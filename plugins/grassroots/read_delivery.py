@@ -319,6 +319,39 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0][:500] if text.strip() else text
 
 
+def _derived_selects(mapping: Mapping, source_cols: list[str], file: str) -> dict[str, str]:
+    """SQL (over the file's text columns) of each `derive:` column; its sources must be in the file."""
+    out = {}
+    for col, (op, headers, separator) in mapping.derive.items():
+        absent = [h for h in headers if h not in source_cols]
+        if absent:
+            raise FileRejected(
+                file,
+                "missing_required_columns",
+                f"derive.{col} of mapping {mapping.name} needs column(s) {absent} (headers: {source_cols})",
+            )
+        # The derived column's null labels mean "no value" in each of its sources too.
+        labels = mapping.null_values.get(col, ())
+        blank = f" OR trim({{}}) IN ({', '.join(_sql_str(v) for v in labels)})" if labels else ""
+        cells = [
+            f"CASE WHEN trim({_ident(h)}) = ''{blank.format(_ident(h))} THEN NULL ELSE trim({_ident(h)}) END"
+            for h in headers
+        ]
+        if op == "coalesce":
+            out[col] = f"coalesce({', '.join(_ident(h) for h in headers)})"
+        elif op == "first_non_empty":
+            out[col] = f"coalesce({', '.join(cells)})"
+        elif op == "concat":
+            out[col] = f"nullif(concat_ws({_sql_str(separator)}, {', '.join(cells)}), '')"
+        else:  # date_from_parts: year, month, day as written; typed (and checked) as a date later
+            y, m, d = cells
+            out[col] = (
+                f"CASE WHEN {y} IS NOT NULL AND {m} IS NOT NULL AND {d} IS NOT NULL "
+                f"THEN {y} || '-' || lpad({m}, 2, '0') || '-' || lpad({d}, 2, '0') END"
+            )
+    return out
+
+
 def read_delivery(
     con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, file: str
 ) -> tuple[int, list[str]]:
@@ -345,10 +378,20 @@ def read_delivery(
             # A flattened multi-row header ("基本信息_姓名") may be mapped by its last line alone.
             canonical = mapping.canonical_name(src.rsplit("_", 1)[1])
         if canonical is None or canonical in renames.values():
-            extra.append(src)
+            if src not in mapping.sources():
+                extra.append(src)
         else:
             renames[src] = canonical
-    missing = [c.name for c in feed.columns if c.required and c.name not in renames.values()]
+    derived = _derived_selects(mapping, source_cols, file)
+    # A column the file lacks may take the mapping's declared constant (`defaults`), never a guess.
+    missing = [
+        c.name
+        for c in feed.columns
+        if c.required
+        and c.name not in renames.values()
+        and c.name not in mapping.defaults
+        and c.name not in derived
+    ]
     if missing:
         raise FileRejected(
             file,
@@ -356,7 +399,12 @@ def read_delivery(
             f"required column(s) {missing} not found (headers: {source_cols}; mapping {mapping.name})",
         )
     selects = [f"{_ident(src)} AS {_ident(dst)}" for src, dst in renames.items()]
-    selects += [f"NULL::VARCHAR AS {_ident(c)}" for c in feed.column_names if c not in renames.values()]
+    selects += [f"{sql} AS {_ident(c)}" for c, sql in derived.items() if c not in renames.values()]
+    selects += [
+        f"{_sql_str(mapping.defaults[c]) if c in mapping.defaults else 'NULL'}::VARCHAR AS {_ident(c)}"
+        for c in feed.column_names
+        if c not in renames.values() and c not in derived
+    ]
     # CSV: the file's line number from the rowid (see _read_csv); the other readers number rows themselves.
     has_row = any(c[0] == "source_row" for c in con.execute("DESCRIBE landing_text").fetchall())
     row = "source_row" if has_row else f"CAST(rowid + {mapping.header_row + 1} AS BIGINT) AS source_row"

@@ -11,7 +11,7 @@ import duckdb
 
 from grassroots.feeds import Column, Feed, Pii
 from grassroots.idcard import id_check_sql
-from grassroots.mappings import Mapping
+from grassroots.mappings import WAREHOUSE_TIMEZONE, Mapping
 
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d")
 DEFAULT_TIMESTAMP_FORMATS = (
@@ -43,14 +43,74 @@ def _list(values: tuple[str, ...]) -> str:
     return "[" + ", ".join(_lit(v) for v in values) + "]"
 
 
-def _text(col: Column, mapping: Mapping) -> str:
-    """Trimmed text with the supplier's value map applied."""
+def _trimmed(col: Column, mapping: Mapping) -> str:
+    """Trimmed text, NULL for an empty cell or one of the mapping's null labels for the column."""
     base = f"nullif(trim({_q(col.name)}), '')"
+    labels = mapping.null_values.get(col.name)
+    if not labels:
+        return base
+    return f"(CASE WHEN {base} IN ({', '.join(_lit(v) for v in labels)}) THEN NULL ELSE {base} END)"
+
+
+def _text(col: Column, mapping: Mapping) -> str:
+    """Trimmed text with the supplier's null labels and value map applied (unmapped: its policy)."""
+    base = _trimmed(col, mapping)
     vm = mapping.value_maps.get(col.name)
     if not vm:
         return base
     cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in vm.items())
-    return f"(CASE {base} {cases} ELSE {base} END)"
+    otherwise = "NULL" if mapping.unmapped.get(col.name) == "null" else base
+    return f"(CASE {base} {cases} ELSE {otherwise} END)"
+
+
+def _formats(col: Column, mapping: Mapping) -> tuple[str, str, tuple[str, ...]]:
+    """(what it should be, the mapping key declaring its formats, the formats tried) for a typed column."""
+    if col.type == "DATE":
+        return "a date", "date_formats", mapping.date_formats or DEFAULT_DATE_FORMATS
+    if col.type == "TIMESTAMP":
+        return "a timestamp", "timestamp_formats", mapping.timestamp_formats or DEFAULT_TIMESTAMP_FORMATS
+    return "a number", "", ()
+
+
+def parse_failures(con: duckdb.DuckDBPyConnection, feed: Feed, mapping: Mapping) -> list[str]:
+    """Columns whose present values did not parse, naming the formats tried and the values' shapes.
+
+    A shape keeps a value's layout, not its content (digits -> 9, letters -> A): `01/31/2024 09:15 PM`
+    is `99/99/9999 99:99 AA`. A value that is there but unreadable is a parse error, never "missing".
+    """
+    out = []
+    for col in feed.columns:
+        if col.type == "VARCHAR" or col.pii is not None:
+            continue
+        raw, typed = _q(f"_raw_{col.name}"), _q(col.name)
+        shape = f"regexp_replace(regexp_replace({raw}, '[0-9]', '9', 'g'), '[A-Za-z]', 'A', 'g')"
+        n, shapes = con.execute(
+            f"SELECT count(*), list(DISTINCT {shape}) FILTER (WHERE {shape} IS NOT NULL)[1:3] "
+            f"FROM checked WHERE {raw} IS NOT NULL AND {typed} IS NULL"
+        ).fetchone()
+        if not n:
+            continue
+        what, key, fmts = _formats(col, mapping)
+        shown = list(fmts) if len(fmts) <= 3 else [*fmts[:3], f"... {len(fmts) - 3} more"]
+        where = f" under the formats {shown} (declare the supplier's in `{key}:`)" if key else ""
+        out.append(
+            f"{col.name}: {n} value(s) shaped like {sorted(shapes)} are present but do not parse as {what}"
+            f"{where}; mapping {mapping.name}"
+        )
+    return out
+
+
+def mapping_checks(mapping: Mapping) -> list[tuple[str, str]]:
+    """Rules a mapping declares: `unmapped: {col: quarantine}` quarantines values outside its value map."""
+    checks = []
+    for col, policy in mapping.unmapped.items():
+        vm = mapping.value_maps.get(col) or {}
+        if policy == "quarantine":
+            raw = f"nullif(trim({_q('_src_' + col)}), '')"
+            labels = (*vm, *mapping.null_values.get(col, ()))
+            known = f" AND {raw} NOT IN ({', '.join(_lit(v) for v in labels)})" if labels else ""
+            checks.append((f"unmapped_value:{col}", f"{raw} IS NOT NULL{known}"))
+    return checks
 
 
 def typed_sql(col: Column, mapping: Mapping) -> str:
@@ -68,12 +128,16 @@ def typed_sql(col: Column, mapping: Mapping) -> str:
         )
     if col.type == "TIMESTAMP":
         fmts = mapping.timestamp_formats or DEFAULT_TIMESTAMP_FORMATS
-        return (
+        local = (
             f"(CASE WHEN regexp_full_match({text}, '\\d{{5}}(\\.\\d+)?') "
             f"THEN TIMESTAMP '1899-12-30' + "
             f"to_microseconds(CAST(round(CAST({text} AS DOUBLE) * 86400e6) AS BIGINT)) "
             f"ELSE try_strptime({text}, {_list(fmts)}) END)"
         )
+        if mapping.timezone == WAREHOUSE_TIMEZONE:
+            return local
+        # The supplier's wall-clock time, as the same instant on the warehouse's clock (ICU).
+        return f"timezone({_lit(WAREHOUSE_TIMEZONE)}, timezone({_lit(mapping.timezone)}, {local}))"
     if col.type in COUNT_TYPES:
         return f"TRY_CAST(replace({text}, ',', '') AS {col.type})"
     if col.type == "DOUBLE":
@@ -171,6 +235,8 @@ def build_typed(con: duckdb.DuckDBPyConnection, feed: Feed, mapping: Mapping, re
     for col in feed.columns:
         selects.append(f"{typed_sql(col, mapping)} AS {_q(col.name)}")
         selects.append(f"{_text(col, mapping)} AS {_q('_raw_' + col.name)}")
+        if mapping.unmapped.get(col.name) == "quarantine":
+            selects.append(f"{_q(col.name)} AS {_q('_src_' + col.name)}")  # as delivered, for the rule
     # A view, not a table: materialising every typed and raw column once more cost a quarter of the
     # typing time of a national day of cases (bench/README.md); `checked` below is the one copy.
     con.execute(
@@ -184,7 +250,8 @@ def build_typed(con: duckdb.DuckDBPyConnection, feed: Feed, mapping: Mapping, re
         f"WHERE unit_code IN ({file_codes})"
     )
     # One statement: each rule as a flag column, then the list of the names of the rules broken.
-    checks = rule_checks(feed)
+    # The mapping's own rules first: the more specific name is the row's `rule`.
+    checks = mapping_checks(mapping) + rule_checks(feed)
     key = ", ".join(_q(k) for k in feed.key)
     flag_cols = ", ".join(f"coalesce(({cond}), false) AS _f{i}" for i, (_, cond) in enumerate(checks))
     rules = ", ".join(f"CASE WHEN _f{i} THEN {_lit(name)} END" for i, (name, _) in enumerate(checks))

@@ -35,7 +35,28 @@ CREATE TABLE IF NOT EXISTS audit.load_log (
     supersedes_load_ids VARCHAR,      -- restatement: the earlier loads this one replaces
     error VARCHAR,
     started_at TIMESTAMP,
-    finished_at TIMESTAMP
+    finished_at TIMESTAMP,
+    mapping_sha256 VARCHAR            -- sha256 of the mapping file the delivery was read with
+);
+-- Warehouses created before the column: added in place (the view below reads load_log.*).
+ALTER TABLE audit.load_log ADD COLUMN IF NOT EXISTS mapping_sha256 VARCHAR;
+-- Refused files offered again (grassroots.retry): who asked, for which files, with which mapping.
+CREATE TABLE IF NOT EXISTS audit.retries (
+    retry_id VARCHAR NOT NULL,
+    requested_by VARCHAR NOT NULL,
+    requested_at TIMESTAMP NOT NULL,
+    reason VARCHAR,
+    feed VARCHAR NOT NULL,
+    date_from DATE NOT NULL,
+    date_to DATE NOT NULL,
+    source_file VARCHAR NOT NULL,
+    file_sha256 VARCHAR,
+    previous_status VARCHAR,          -- rejected | blocked
+    new_status VARCHAR,               -- loaded | rejected | blocked | duplicate | missing
+    load_id VARCHAR,
+    mapping VARCHAR,
+    mapping_sha256 VARCHAR,
+    error VARCHAR
 );
 CREATE TABLE IF NOT EXISTS audit.quarantine (
     load_id VARCHAR NOT NULL,
@@ -224,3 +245,32 @@ def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     con.execute(AUDIT_DDL)
+
+
+def raw_table_ddl(feed) -> str:
+    """`raw.<feed>` with the columns grassroots.feeds defines (pseudonymised, with lineage)."""
+    cols = ", ".join(f'"{n}" {t}' for n, t in feed.raw_columns)
+    return f"CREATE TABLE IF NOT EXISTS raw.{feed.name} ({cols})"
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Create every missing `raw.<feed>` table, empty, so dbt builds before a feed's first delivery.
+
+    Returns the feeds whose table was created now (nothing was loaded into them yet).
+    """
+    from grassroots.feeds import FEEDS, get_feed
+
+    ensure_schemas(con)
+    existing = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = 'raw'"
+        ).fetchall()
+    }
+    created = []
+    for name in FEEDS:
+        if name not in existing:
+            con.execute(raw_table_ddl(get_feed(name)))
+            created.append(name)
+    return created

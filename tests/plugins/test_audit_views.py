@@ -13,7 +13,7 @@ T0 = dt.datetime(2024, 3, 5, 1, 0)
 
 def _log(con, load_id, feed, day, file, status, rows_in, loaded, quarantined, error=None, minute=0):
     con.execute(
-        "INSERT INTO audit.load_log VALUES (?, 'run', ?, ?, ?, 'sha', 'm', ?, ?, ?, ?, NULL, ?, ?, ?)",
+        "INSERT INTO audit.load_log VALUES (?, 'run', ?, ?, ?, 'sha', 'm', ?, ?, ?, ?, NULL, ?, ?, ?, NULL)",
         [
             load_id,
             feed,

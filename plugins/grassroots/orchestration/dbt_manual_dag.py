@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import Param, dag
 
-from grassroots.orchestration.common import TIMEZONE, WAREHOUSE_POOL, default_args
+from grassroots.orchestration.common import WAREHOUSE_POOL, default_args
+from grassroots.orchestration.dates import START_DATE, check_run_date_task
 
 DOC = """
 ### Run dbt by hand
@@ -18,7 +18,8 @@ Trigger with parameters:
   (empty: every period).
 
 Runs `dbt build` (models and their tests) through Cosmos against the configured warehouse target,
-in the one-slot `duckdb_warehouse` pool so it never overlaps a nightly build.
+in the one-slot `duckdb_warehouse` pool so it never overlaps a nightly build. A run dated before
+the start date (2024-01-01, Asia/Shanghai) fails in `check_run_date` with a message saying so.
 """
 
 
@@ -30,7 +31,7 @@ def build_dbt_manual_dag():
     @dag(
         dag_id="grassroots_dbt_manual",
         schedule=None,
-        start_date=pendulum.datetime(2024, 1, 1, tz=TIMEZONE),
+        start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
         default_args=default_args(pool=WAREHOUSE_POOL),
@@ -43,6 +44,7 @@ def build_dbt_manual_dag():
         },
     )
     def dbt_manual_dag():
+        check_run_date_task()
         DbtBuildLocalOperator(
             task_id="dbt_build",
             select="{{ params.select }}",

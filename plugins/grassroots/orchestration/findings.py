@@ -4,16 +4,25 @@ A dbt test with severity `warn` that finds rows, or a Great Expectations expecta
 `warning` that fails, does not stop the pipeline. Auditors still need to see them where they look
 at a run: the `report_findings` task returns them (its XCom, shown in the UI), records them in
 `audit.run_findings`, and sends one `run_findings` alert through the failure-alert channels.
+
+Also findings: files still refused (skipped by every later run until corrected or retried, with
+the retry command), a feed with no delivery loaded up to the run's day ("feed X never delivered": the
+warehouse still builds, on its empty raw table). And one check that is not a warning: the audit
+must agree with itself (grassroots.audit_checks); a file whose rows_quarantined differs from its
+rows in audit.quarantine is recorded with the findings, then fails the task.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from datetime import datetime
 
 from grassroots.orchestration.common import send_alert
 from grassroots.warehouse import connect, ensure_schemas
+
+log = logging.getLogger(__name__)
 
 DBT_SQL = """
 SELECT model, coalesce(test_name, name) AS test, column_name, status, failures, message
@@ -42,20 +51,83 @@ ORDER BY 1, 2, 3
 """
 
 
+# Feeds with no loaded delivery dated up to the run's day (all dates when the day is unknown).
+UNDELIVERED_SQL = """
+SELECT f.feed,
+       count(l.source_file) AS files_refused,
+       string_agg(DISTINCT l.status, ', ') AS refused_as
+FROM (SELECT unnest(?::VARCHAR[]) AS feed) AS f
+LEFT JOIN audit.load_log AS l
+    ON l.feed = f.feed AND l.status IN ('rejected', 'blocked')
+    AND (CAST(? AS DATE) IS NULL OR l.delivery_date <= CAST(? AS DATE))
+WHERE NOT EXISTS (
+    SELECT 1 FROM audit.load_log AS ok
+    WHERE ok.feed = f.feed AND ok.status = 'loaded'
+      AND (CAST(? AS DATE) IS NULL OR ok.delivery_date <= CAST(? AS DATE))
+)
+GROUP BY f.feed
+ORDER BY f.feed
+"""
+
+
+# Files whose latest verdict is a refusal: later runs skip them until corrected or retried.
+REFUSED_SQL = """
+SELECT feed, CAST(delivery_date AS VARCHAR) AS delivery_date, source_file, status, error,
+       'python -m grassroots.cli retry --feed ' || feed || ' --from ' || CAST(delivery_date AS VARCHAR)
+       AS retry_with
+FROM (
+    SELECT *, row_number() OVER (
+        PARTITION BY feed, source_file ORDER BY finished_at DESC NULLS LAST, started_at DESC NULLS LAST
+    ) AS _n
+    FROM audit.load_log
+    WHERE status IN ('loaded', 'duplicate', 'rejected', 'blocked')
+      AND (CAST(? AS DATE) IS NULL OR delivery_date <= CAST(? AS DATE))
+) WHERE _n = 1 AND status IN ('rejected', 'blocked')
+ORDER BY feed, delivery_date, source_file
+"""
+
+
+def _undelivered(con, until: dt.date | None) -> list[dict]:
+    from grassroots.feeds import FEEDS
+
+    rows = _dicts(con, UNDELIVERED_SQL, [list(FEEDS), until, until, until, until])
+    for r in rows:
+        up_to = f" up to {until}" if until else ""
+        r["finding"] = (
+            f"feed {r['feed']} never delivered{up_to}: its marts are empty"
+            if not r["files_refused"]
+            else f"feed {r['feed']}: no delivery loaded{up_to}; "
+            f"{r['files_refused']} file(s) {r['refused_as']}"
+        )
+    return rows
+
+
 def _dicts(con, sql: str, params: list) -> list[dict]:
     cur = con.execute(sql, params)
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
 
-def run_findings(run_id: str, *, dag_id: str = "grassroots_warehouse") -> dict:
-    """Collect, record and alert this run's warnings; returns them (empty lists: a clean run)."""
+def run_findings(run_id: str, *, dag_id: str = "grassroots_warehouse", until: dt.date | None = None) -> dict:
+    """Collect, record and alert this run's warnings; returns them (empty lists: a clean run).
+
+    `until`: the run's day (Asia/Shanghai); feeds with nothing loaded up to it are findings.
+    Raises AuditInconsistent (after recording and alerting) when the audit disagrees with itself.
+    """
+    from grassroots.audit_checks import audit_inconsistencies, correct_blocked_counts
+
     with connect() as con:
         ensure_schemas(con)
+        corrected = correct_blocked_counts(con)
+        if corrected:
+            log.warning("audit: rows_quarantined of %d blocked file(s) corrected to 0", corrected)
         detail = {
             "dbt_tests": _dicts(con, DBT_SQL, [run_id]),
             "marts_expectations": _dicts(con, MARTS_SQL, [run_id]),
             "deliveries": _dicts(con, DELIVERIES_SQL, [run_id]),
+            "undelivered_feeds": _undelivered(con, until),
+            "refused_files": _dicts(con, REFUSED_SQL, [until, until]),
+            "audit_inconsistencies": audit_inconsistencies(con),
         }
         count = sum(len(v) for v in detail.values())
         con.execute("BEGIN TRANSACTION")
@@ -69,4 +141,18 @@ def run_findings(run_id: str, *, dag_id: str = "grassroots_warehouse") -> dict:
     result = {"run_id": run_id, "findings": count, **detail}
     if count:
         send_alert({"event": "run_findings", "dag_id": dag_id, **result}, level=logging.WARNING)
+    if detail["audit_inconsistencies"]:
+        bad = detail["audit_inconsistencies"]
+        raise AuditInconsistent(
+            f"{len(bad)} file(s) whose audit.load_log.rows_quarantined differs from their rows in "
+            "audit.quarantine: "
+            + "; ".join(
+                f"{b['source_file']} [{b['status']}]: {b['rows_quarantined']} != {b['rows_in_quarantine']}"
+                for b in bad[:20]
+            )
+        )
     return result
+
+
+class AuditInconsistent(RuntimeError):
+    """The load audit disagrees with the quarantine: a defect, not a warning."""

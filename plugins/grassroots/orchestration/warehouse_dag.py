@@ -9,6 +9,7 @@ from airflow.sdk import AssetAll, AssetOrTimeSchedule, CronTriggerTimetable, dag
 
 from grassroots.feeds import FEEDS
 from grassroots.orchestration.common import MARTS_ASSET, TIMEZONE, WAREHOUSE_POOL, default_args, feed_asset
+from grassroots.orchestration.dates import START_DATE, check_run_date_task
 
 DOC = """
 ### Build the evaluation warehouse
@@ -17,7 +18,8 @@ Runs when every feed has published since the last run (Airflow assets emitted by
 DAGs) and also nightly at `GRASSROOTS_WAREHOUSE_CRON` (default `0 3 * * *`, Asia/Shanghai; `none`
 runs on the assets only).
 
-1. `load_reference`: the 2023 division codes and the 2020 census into `raw.ref_*` (idempotent).
+1. `load_reference`: the 2023 division codes and the 2020 census into `raw.ref_*` (idempotent),
+   and an empty `raw.<feed>` for every feed not delivered yet (so the first nights build).
    `mirror_raw`: with `GRASSROOTS_DBT_TARGET=postgres`, `raw.*` is mirrored into the PostgreSQL
    warehouse (new loads copied, withdrawn loads deleted, one transaction) and the read-only role
    `analyst` is granted SELECT on schema `marts` only; a no-op on DuckDB.
@@ -35,7 +37,12 @@ runs on the assets only).
 7. `report_findings`: the warnings of this run (dbt tests with severity warn that found rows,
    Great Expectations warnings of the marts suite and of the deliveries loaded since the last
    run) as the task's return value (XCom `return_value`, shown in the UI) and one
-   `run_findings` alert on the configured channels (log, webhook, e-mail).
+   `run_findings` alert on the configured channels (log, webhook, e-mail). Feeds with no delivery
+   loaded up to the run's day are findings ("feed X never delivered"), not failures. The audit
+   check fails the task: every file's `rows_quarantined` must equal its rows in `audit.quarantine`.
+
+A run dated before the start date (2024-01-01, Asia/Shanghai) fails in `check_run_date` with a
+message saying so.
 
 Writes to the DuckDB warehouse take the one-slot pool `duckdb_warehouse`, and at most one run is
 active at a time. Marts land in schema `marts` (e.g. `marts.mart_staffing_mismatch`).
@@ -61,7 +68,7 @@ def build_warehouse_dag():
     @dag(
         dag_id="grassroots_warehouse",
         schedule=schedule,
-        start_date=pendulum.datetime(2024, 1, 1, tz=TIMEZONE),
+        start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
         default_args=default_args(pool=WAREHOUSE_POOL),
@@ -72,11 +79,12 @@ def build_warehouse_dag():
         @task(task_id="load_reference")
         def load_reference():
             from grassroots.reference import load_reference_tables
-            from grassroots.warehouse import connect, ensure_schemas
+            from grassroots.warehouse import connect, ensure_raw_tables
 
             with connect() as con:
-                ensure_schemas(con)
-                return load_reference_tables(con, schema="raw")
+                # A feed not delivered yet still has its (empty) raw table: dbt builds from night one.
+                created = ensure_raw_tables(con)
+                return {**load_reference_tables(con, schema="raw"), "empty_raw_tables_created": created}
 
         @task(task_id="mirror_raw")
         def mirror_raw():
@@ -202,10 +210,17 @@ def build_warehouse_dag():
         @task(task_id="report_findings")
         def report_findings(**context):
             """dbt test warnings and GX warnings of this run, as the task's result and one alert."""
-            from grassroots.orchestration.findings import run_findings
+            from airflow.sdk.exceptions import AirflowFailException
 
-            return run_findings(context["run_id"], dag_id=context["dag"].dag_id)
+            from grassroots.orchestration.dates import run_day
+            from grassroots.orchestration.findings import AuditInconsistent, run_findings
 
+            try:
+                return run_findings(context["run_id"], dag_id=context["dag"].dag_id, until=run_day(context))
+            except AuditInconsistent as exc:
+                raise AirflowFailException(str(exc)) from exc
+
+        check_run_date_task()
         chain = load_reference() >> mirror_raw()
         for op in layers:
             chain >> op
