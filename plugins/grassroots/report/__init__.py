@@ -306,7 +306,7 @@ class _Builder:
         rows = [[r[i] for i in idx] for r in result.rows]
         header = [labels.label(c) for c in cols]
         exports.write_csv(self.site / "exports" / f"{table_id}.csv", header, rows)
-        exports.write_xlsx(self.site / "exports" / f"{table_id}.xlsx", table_id, header, rows)
+        exports.write_xlsx(self.site / "exports" / f"{table_id}.xlsx", table_id, header, rows, cols)
         t.csv, t.xlsx = f"exports/{table_id}.csv", f"exports/{table_id}.xlsx"
         return t
 
