@@ -14,8 +14,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import decimal
+import io
 import math
 import re
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -169,10 +171,29 @@ def write_xlsx(
                 cell.number_format = formats[i]
                 values[i] = cell
         ws.append(values)
-    wb.save(path)
+    wb.properties.created = wb.properties.modified = _FIXED_TIME
+    buf = io.BytesIO()
+    wb.save(buf)
+    path.write_bytes(_fixed_zip_times(buf.getvalue()))
     return path
 
 
+def _fixed_zip_times(data: bytes) -> bytes:
+    """The workbook with every zip entry dated 1980-01-01, so the same table gives the same bytes
+    (openpyxl dates entries with the time of writing; a report rendered in parts is compared)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps "modified" when saving
+                body = _MODIFIED.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", body)
+            dst.writestr(zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME), body, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
 _INFINITIES = (math.inf, -math.inf)
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_FIXED_TIME = dt.datetime(2000, 1, 1)
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 _ILLEGAL_XML = re.compile(r"[\000-\010\013\014\016-\037]")  # what openpyxl refuses
 _BOLD = Font(bold=True)
