@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -206,3 +207,58 @@ def test_audit_page_accounts_for_every_delivery_of_the_period(demo_warehouse, wa
     assert sorted((r[f_col], r[s_col]) for r in refused) == sorted(expected_refused)
     for _file, status in expected_refused:
         assert labels.STATUS_LABELS[status] in html
+
+
+def test_audit_page_shows_blocked_rejected_and_quarantined(demo_warehouse, tmp_path, monkeypatch):
+    """On a copy of the demo warehouse with a blocked file, a rejected file and quarantined rows of
+    two rules in the period (written into the audit tables as ingest writes them), the audit page
+    lists each with its reason and counts, and links to the Data Docs."""
+    import duckdb
+
+    from grassroots.report import build_report
+
+    wh = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_warehouse.path, wh)
+    day = f"{PERIOD}-10"
+    with duckdb.connect(str(wh)) as con:
+        con.execute(
+            "insert into audit.load_log (load_id, feed, delivery_date, source_file, file_sha256, status, "
+            "rows_in, rows_loaded, rows_quarantined, error) values "
+            "('t-blocked', 'household_registration', ?::date, 'household_registration/x/blocked.csv', "
+            " 'a', 'blocked', 40, 0, 0, "
+            " 'critical: unit_code must be 12 digits (expect_column_values_to_match_regex)'),"
+            "('t-rejected', 'staff_roster', ?::date, 'staff_roster/x/rejected.xlsx', 'b', 'rejected', "
+            " null, 0, 0, 'unreadable: not a CSV file'),"
+            "('t-loaded', 'staff_roster', ?::date, 'staff_roster/x/ok.csv', 'c', 'loaded', 10, 7, 3, null)",
+            [day, day, day],
+        )
+        con.execute(
+            "insert into audit.quarantine "
+            "(load_id, feed, delivery_date, source_file, source_row, rule, detail) "
+            "select 't-loaded', 'staff_roster', ?::date, 'staff_roster/x/ok.csv', n, "
+            "case when n < 3 then 'id_check_digit' else 'unknown_unit' end, 'row ' || n "
+            "from range(1, 4) t(n)",
+            [day],
+        )
+    reports = tmp_path / "reports"
+    (reports / "data_docs").mkdir(parents=True)
+    (reports / "data_docs" / "index.html").write_text("<html></html>", encoding="utf-8")
+    monkeypatch.setenv("GRASSROOTS_REPORTS_DIR", str(reports))
+    site = build_report(PERIOD, warehouse=wh, out_dir=tmp_path / "site").parent
+    html = (site / "audit.html").read_text(encoding="utf-8")
+    assert re.search(r'<a href="[^"]*data_docs/index.html">Data Docs', html)
+    for text in ("blocked.csv", "unit_code must be 12 digits", "rejected.xlsx", "unreadable: not a CSV file"):
+        assert text in html, text
+    q_rows = _csv_rows(site / "exports" / "audit-page-quarantine.csv")
+    q_header = next(csv.reader((site / "exports" / "audit-page-quarantine.csv").open(encoding="utf-8-sig")))
+    rule, n = q_header.index(labels.label("rule")), q_header.index(labels.label("rows_quarantined"))
+    got = {(r[rule], _int(r[n])) for r in q_rows if r[q_header.index(labels.label("delivery_date"))] == day}
+    assert got == {("id_check_digit", 2), ("unknown_unit", 1)}
+    days = _csv_rows(site / "exports" / "audit-page-deliveries.csv")
+    header = next(csv.reader((site / "exports" / "audit-page-deliveries.csv").open(encoding="utf-8-sig")))
+    col = {
+        c: header.index(labels.label(c)) for c in ("feed", "delivery_date", "files_blocked", "files_rejected")
+    }
+    blocked = {(r[col["feed"]], r[col["delivery_date"]]): r for r in days}
+    assert _int(blocked[("household_registration", day)][col["files_blocked"]]) == 1
+    assert _int(blocked[("staff_roster", day)][col["files_rejected"]]) == 1
