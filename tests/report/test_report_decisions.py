@@ -176,6 +176,7 @@ def test_audit_page_accounts_for_every_delivery_of_the_period(demo_warehouse, wa
     for page in ("index.html", "scorecard.html", "methodology.html"):
         assert 'href="audit.html"' in (site / page).read_text(encoding="utf-8"), page
     assert "Data Docs" in html
+    assert '<a href="audit.html">' in (site / "index.html").read_text(encoding="utf-8"), "overview links it"
     bounds = [f"{PERIOD}-01", f"{PERIOD}-01"]
     period = "delivery_date >= ?::date and delivery_date < ?::date + interval 1 month"
     con = warehouse_con

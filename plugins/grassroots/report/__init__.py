@@ -633,7 +633,9 @@ class _Builder:
         sec.blocks.append(
             Text(
                 f"<p>交付日期在 {self.period} 内的文件 Files delivered in {self.period} "
-                "(来源 source: audit.delivery_status, audit.load_log, audit.quarantine).</p>"
+                "(来源 source: audit.delivery_status, audit.load_log, audit.quarantine). "
+                f'按规则、日期与原因的明细见 Details by rule, day and reason: <a href="{AUDIT_PAGE}">'
+                "数据审计 Audit</a>.</p>"
             )
         )
         p = {"month": self.month, "next_month": self.next_month}
