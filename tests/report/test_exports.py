@@ -66,3 +66,41 @@ def test_xlsx_is_injection_safe(tmp_path):
         for c in row:
             assert c.data_type != "f", f"formula cell {c.coordinate}: {c.value!r}"
     assert ws.cell(len(DANGEROUS) + 2, 1).value == "湖里街道"
+
+
+def test_xlsx_holds_the_csv_rows_with_widths_and_formats(tmp_path):
+    keys = ["unit_name", "staff_share", "rows_loaded", "delivery_date", "reallocation_delta"]
+    header = ["单位 Unit", "人员占比 Staff share", "入库行数 Rows loaded", "交付日期", "应增减(FTE)"]
+    rows = [
+        ["湖里街道禾山社区居民委员会", 0.125, 1234, dt.date(2024, 2, 1), -0.5],
+        ["=cmd|' /C calc'!A0", 0.5, 7, None, 1.25],
+        ["短", None, 0, dt.date(2024, 2, 3), None],
+    ]
+    csv_path = write_csv(tmp_path / "t.csv", header, rows)
+    xlsx_path = write_xlsx(tmp_path / "t.xlsx", "t", header, rows, keys)
+    assert xlsx_path.read_bytes()[:2] == b"PK"
+    with csv_path.open(encoding="utf-8-sig", newline="") as fh:
+        csv_rows = list(csv.reader(fh))
+    ws = load_workbook(xlsx_path).active
+    xlsx_rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    assert len(xlsx_rows) == len(csv_rows) == len(rows) + 1
+    for c_row, x_row in zip(csv_rows, xlsx_rows, strict=True):
+        as_text = [
+            ""
+            if v is None
+            else v.date().isoformat()
+            if isinstance(v, dt.datetime)
+            else repr(v)
+            if isinstance(v, float)
+            else str(v)
+            for v in x_row
+        ]
+        assert as_text == c_row
+    assert ws.cell(2, 2).number_format == "0.0%", "shares as percent"
+    assert ws.cell(2, 3).number_format == "#,##0", "counts as integers"
+    assert ws.cell(2, 4).is_date
+    assert ws.cell(3, 1).value.startswith("'=") and ws.cell(3, 1).data_type == "s"
+    widths = {k: ws.column_dimensions[k].width for k in "ABCDE"}
+    assert widths["A"] > widths["E"], f"the long Chinese names get a wider column: {widths}"
+    assert all(w >= 8 for w in widths.values())
+    assert ws.freeze_panes == "A2"

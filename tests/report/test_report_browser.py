@@ -115,3 +115,62 @@ def test_page_renders_offline(browser, demo_warehouse, page, shot, charts):
     assert all(u.startswith("file://") for u in requests), f"left the machine: {requests}"
     failed = [e for e in events if e["method"] == "Network.loadingFailed"]
     assert not failed, f"failed to load: {failed}"
+
+
+PEER_GROUPS = """
+(() => {
+  const rgb = (c) => c;  // computed colours come back as rgb(r, g, b)
+  const marks = [...document.querySelectorAll("svg.chart .mark[data-group]")].map((m) => ({
+    group: m.dataset.group, fill: rgb(getComputedStyle(m).fill),
+    title: (m.querySelector("title") || {}).textContent || "",
+  }));
+  const labels = [...document.querySelectorAll("svg.chart g.group")].map((g) => ({
+    group: g.dataset.group, text: [...g.querySelectorAll("text")].map((t) => t.textContent).join(" "),
+    box: g.getBBox().width,
+  }));
+  const cells = [...document.querySelectorAll("td[data-peer-group]")].map((td) => ({
+    group: td.dataset.peerGroup, text: td.textContent,
+    swatch: getComputedStyle(td.querySelector(".swatch")).backgroundColor,
+  }));
+  const levels = [...document.querySelectorAll("th[data-column='unit_level']")].length;
+  const method = [...document.querySelectorAll("a[href='methodology.html']")]
+    .filter((a) => a.getBoundingClientRect().width > 0).length;
+  const audit = document.querySelectorAll("nav a[href='audit.html']").length;
+  const rawCodes = [...document.querySelectorAll("td")]
+    .filter((td) => /^(village|township)(\\/|$)/.test(td.textContent.trim())).length;
+  return {marks, labels, cells, levels, method, audit, rawCodes, text: document.body.innerText};
+})()
+"""
+
+
+def _rgb(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+@pytest.mark.parametrize("page", [f"county-{COUNTY}.html", "scorecard.html"])
+def test_peer_groups_named_in_chinese_with_fixed_colours_and_methodology_link(browser, demo_warehouse, page):
+    from grassroots.report import labels, svg
+
+    browser.navigate((demo_warehouse.site / page).as_uri())
+    assert browser.wait_until("document.documentElement.getAttribute('data-report-loaded') !== null")
+    got = browser.evaluate(PEER_GROUPS)
+    _full_page_screenshot(browser, ARTIFACTS / f"peer-groups-{page.removesuffix('.html')}.png")
+    assert got["method"] >= 1, "no visible link to the methodology page"
+    assert got["audit"] == 1, "the audit page is not in the navigation"
+    assert got["rawCodes"] == 0, "a table cell shows a raw peer-group or level code"
+    if page == "scorecard.html":
+        assert got["marks"] and got["labels"] and got["cells"]
+        for m in got["marks"]:
+            assert m["fill"] == _rgb(svg.peer_group_colour(m["group"])), m
+            assert labels.peer_group_name(m["group"]) in m["title"], m
+        for g in got["labels"]:
+            zh = labels.peer_group_name(g["group"]).split(" ")[0]
+            assert zh in g["text"] and g["box"] > 0, g
+        for c in got["cells"]:
+            assert c["swatch"] == _rgb(svg.peer_group_colour(c["group"])), c
+            assert labels.peer_group_name(c["group"]) in c["text"], c
+        assert "村" in got["text"] or "社区" in got["text"] or "街道" in got["text"]
+    else:
+        assert got["levels"] >= 1, "the county page has no level column"
+        assert "村(社区) Village/community" in got["text"]

@@ -172,6 +172,16 @@ class Table:
                 columns.append(
                     [self._td(n, c, v, text) for n, (v, text) in enumerate(zip(values, texts, strict=True))]
                 )
+            elif kinds <= {str} and c in PEER_GROUP_COLUMNS:  # the name and the charts' colour
+                columns.append(
+                    [
+                        f'<td data-peer-group="{_html(v)}"><span class="swatch" style="background:'
+                        f'{svg.peer_group_colour(v)}"></span>{_html(text)}</td>'
+                        if v
+                        else f"<td>{_html(text)}</td>"
+                        for v, text in zip(values, texts, strict=True)
+                    ]
+                )
             elif kinds <= {str}:
                 columns.append([f"<td>{_html(text)}</td>" for text in texts])
             else:  # numbers (class "num"; None is not a number), whose text needs no escaping
@@ -199,6 +209,11 @@ class Table:
         return f"<td{attrs}>{text}</td>"
 
 
+SCORE_OF = "score:"  # the township pivot's column of an indicator's score: score:<indicator_code>
+AUDIT_PAGE = "audit.html"
+NO_AUDIT = "尚不可用 Not yet available: the warehouse has no audit.{table}."
+AUDIT_TABLES = ("delivery_status", "load_log", "quarantine")
+PEER_GROUP_COLUMNS = ("peer_group", "scoring_peer_group")
 _NEEDS_ESCAPE = re.compile("[&<>\"']").search
 
 
@@ -296,6 +311,7 @@ class _Builder:
         self.province_of: dict[str, str] = {}
         self.provinces: set[str] = set()
         self._province_nav: dict[str | None, list[tuple[str, str]]] = {}
+        self._indicator_names: dict[str, tuple[str, str]] | None = None
 
     # blocks -----------------------------------------------------------------------------------
 
@@ -306,7 +322,7 @@ class _Builder:
         rows = [[r[i] for i in idx] for r in result.rows]
         header = [labels.label(c) for c in cols]
         exports.write_csv(self.site / "exports" / f"{table_id}.csv", header, rows)
-        exports.write_xlsx(self.site / "exports" / f"{table_id}.xlsx", table_id, header, rows)
+        exports.write_xlsx(self.site / "exports" / f"{table_id}.xlsx", table_id, header, rows, cols)
         t.csv, t.xlsx = f"exports/{table_id}.csv", f"exports/{table_id}.xlsx"
         return t
 
@@ -342,10 +358,15 @@ class _Builder:
         ]
         if self.m.has("mart_scorecard"):
             self.nav.append(("scorecard.html", "评价 Scorecard"))
+        has_audit = any(self.m.has(t, "audit") for t in AUDIT_TABLES)
+        if has_audit:
+            self.nav.append((AUDIT_PAGE, "数据审计 Audit"))
         self.nav.append((methodology.FILENAME, methodology.NAV_TEXT))
         if self.part == 0:
             yield self.overview(counties)
             yield self.methodology_page()
+            if has_audit:
+                yield self.audit_page()
         for batch in self.my_batches(county_rows, COUNTY_PAGES_PER_BATCH):
             self.prefetch(COUNTY_QUERIES, "county", [c["county_code"] for c in batch])
             for c in batch:
@@ -363,7 +384,13 @@ class _Builder:
         cols = ["unit_code", "unit_name", "planned_change_posts"]
         shown = Result(
             two.name,
-            two.sql + f"-- the chart: the {PLAN_CHART_UNITS} largest |planned_change_posts| ≠ 0\n",
+            # the same selection in SQL, so that the embedded query re-runs to exactly these rows
+            "SELECT unit_code, unit_name, planned_change_posts FROM (\n"
+            "SELECT unit_code, unit_name, planned_change_posts FROM (\n"
+            + two.sql.strip().rstrip(";")
+            + "\n) AS plan WHERE planned_change_posts <> 0\n"
+            f"ORDER BY abs(planned_change_posts) DESC, unit_code LIMIT {PLAN_CHART_UNITS}\n"
+            ") AS largest ORDER BY planned_change_posts DESC, unit_code\n",
             two.params,
             cols,
             [tuple(r[k] for k in cols) for r in changes],
@@ -394,6 +421,74 @@ class _Builder:
                 "每个指标的公式、分母、缺失处理与算例 "
                 "Formula, denominator, unknowns and a worked example for every figure"
             ),
+        )
+
+    def audit_page(self) -> Page:
+        """audit.html: what happened to every delivery of the period, for an auditor (audit schema)."""
+        p = {"month": self.month, "next_month": self.next_month}
+        docs = (
+            f'<a href="{_html(self.data_docs_href)}">Data Docs (Great Expectations)</a>'
+            if self.data_docs_href
+            else "Data Docs 尚未生成 not built yet (<code>reports/data_docs/index.html</code>)"
+        )
+        intro = Text(
+            f"<p>交付日期在 {self.period} 内的每个文件：入库、按规则隔离的行、被拦截或拒收的文件及原因。"
+            f"Every file delivered in {self.period}: rows loaded, rows quarantined by rule, files "
+            "blocked (a critical check failed) or rejected (unreadable, wrong shape) and why. "
+            f"每次校验的逐条结果见 Every validation run, expectation by expectation: {docs} "
+            "(来源 source: audit.delivery_status, audit.load_log, audit.quarantine).</p>"
+        )
+        days = Section("deliveries", "按数据源与交付日期 Per feed and delivery date", [intro])
+        if self.m.has("delivery_status", "audit"):
+            ds = self.m.try_query("audit-days", q.DELIVERY_STATUS_SQL, **p)
+            if ds.error:
+                days.unavailable = _failed(ds)
+            else:
+                days.blocks.append(
+                    self.table(
+                        "audit-page-deliveries",
+                        "文件、入库与隔离 Files, rows loaded and quarantined",
+                        ds,
+                        empty="本期无交付 No deliveries in this period",
+                    )
+                )
+        else:
+            days.unavailable = NO_AUDIT.format(table="delivery_status")
+        quarantine = Section("quarantine", "按规则隔离的行 Rows quarantined by rule")
+        if self.m.has("quarantine", "audit"):
+            res = self.m.query("audit-quarantine-days", q.QUARANTINE_BY_DAY_SQL, **p)
+            quarantine.blocks.append(
+                self.table(
+                    "audit-page-quarantine",
+                    "各数据源、交付日期与规则 Per feed, delivery date and rule",
+                    res,
+                    empty="本期无隔离行 No rows quarantined in this period",
+                    note="隔离行保存在 audit.quarantine（原始值已脱敏）Quarantined rows are kept in "
+                    "audit.quarantine with the rule that caught them.",
+                )
+            )
+        else:
+            quarantine.unavailable = NO_AUDIT.format(table="quarantine")
+        refused = Section("refused", "被拦截、拒收或重复的文件 Files blocked, rejected or duplicate")
+        if self.m.has("load_log", "audit"):
+            res = self.m.query("audit-refused", q.REFUSED_FILES_SQL, **p)
+            refused.blocks.append(
+                self.table(
+                    "audit-page-refused",
+                    "文件与原因 Files and why",
+                    res,
+                    empty="本期无 None in this period",
+                    note="被拦截文件未通过的校验见页首 Data Docs 链接 The failed checks of a blocked "
+                    "file: see the Data Docs link at the top of the page.",
+                )
+            )
+        else:
+            refused.unavailable = NO_AUDIT.format(table="load_log")
+        return Page(
+            AUDIT_PAGE,
+            f"数据审计 Data audit {self.period}",
+            [days, quarantine, refused],
+            subtitle="每个交付文件的去向 Where every delivered file and row went",
         )
 
     def nav_of(self, page: Page) -> list[tuple[str, str]]:
@@ -538,7 +633,9 @@ class _Builder:
         sec.blocks.append(
             Text(
                 f"<p>交付日期在 {self.period} 内的文件 Files delivered in {self.period} "
-                "(来源 source: audit.delivery_status, audit.load_log, audit.quarantine).</p>"
+                "(来源 source: audit.delivery_status, audit.load_log, audit.quarantine). "
+                f'按规则、日期与原因的明细见 Details by rule, day and reason: <a href="{AUDIT_PAGE}">'
+                "数据审计 Audit</a>.</p>"
             )
         )
         p = {"month": self.month, "next_month": self.next_month}
@@ -951,6 +1048,10 @@ class _Builder:
                         label=label,
                         title=labels.label(col),
                         xlabel="得分 Score (0–100)",
+                        label_width=210,
+                        width=760,
+                        group_name=labels.peer_group_name,
+                        group_colour=svg.peer_group_colour,
                     ),
                     res,
                 )
@@ -1059,33 +1160,50 @@ class _Builder:
             province=self.province_of.get(t["county_code"]),
         )
 
+    def indicator_names(self) -> dict[str, tuple[str, str]]:
+        """indicator_code -> (Chinese, English) from the seed scorecard_weights (empty without it)."""
+        if self._indicator_names is None:
+            self._indicator_names = {}
+            if self.m.has("scorecard_weights", "staging"):
+                res = self.m.try_query("indicator-labels", q.INDICATOR_LABELS_SQL)
+                self._indicator_names = {
+                    r["indicator_code"]: (
+                        r["label_zh"] or r["indicator_code"],
+                        r["label_en"] or r["indicator_code"],
+                    )
+                    for r in res.records
+                }
+        return dict(self._indicator_names)
+
     def _indicator_pivot(self, pre: str, indicators: Result) -> Table:
         """Scores laid out unit × indicator (a reshaping of the rows below, for reading)."""
         recs = indicators.records
         codes = list(dict.fromkeys(r["indicator_code"] for r in recs))
-        names = {r["indicator_code"]: r["label_zh"] or r["indicator_code"] for r in recs}
+        names = self.indicator_names()
+        for r in recs:
+            names.setdefault(r["indicator_code"], (r["label_zh"] or r["indicator_code"], r["indicator_code"]))
         units: dict[str, dict] = {}
         tips: dict[str, dict[str, str]] = {}
         value, lo, hi = (labels.formatter(c) for c in ("indicator_value", "peer_min", "peer_max"))
         for r in recs:
             u = units.setdefault(r["unit_code"], {"unit_code": r["unit_code"], "unit_name": r["unit_name"]})
-            u[r["indicator_code"]] = r["score"]
-            tips.setdefault(r["unit_code"], {})[r["indicator_code"]] = (
+            u[SCORE_OF + r["indicator_code"]] = r["score"]
+            tips.setdefault(r["unit_code"], {})[SCORE_OF + r["indicator_code"]] = (
                 f"value {value(r['indicator_value'])}; peers {lo(r['peer_min'])}–{hi(r['peer_max'])}"
             )
         rows = []
         titles: dict[tuple[int, str], str] = {}
         for n, (uc, u) in enumerate(units.items()):
-            rows.append(tuple(u.get(c) for c in ["unit_code", "unit_name", *codes]))
+            rows.append(tuple(u.get(c) for c in ["unit_code", "unit_name", *(SCORE_OF + c for c in codes)]))
             for code, tip in tips[uc].items():
                 titles[(n, code)] = tip
-        for c in codes:
-            labels.LABELS.setdefault(c, (names[c], c))
+        for c in codes:  # the indicator's name (seed scorecard_weights) as the header
+            labels.LABELS[SCORE_OF + c] = names[c]
         pivot = Result(
             f"{pre}-indicator-scores",
             indicators.sql,
             indicators.params,
-            ["unit_code", "unit_name", *codes],
+            ["unit_code", "unit_name", *(SCORE_OF + c for c in codes)],
             rows,
             source=indicators.source,
         )

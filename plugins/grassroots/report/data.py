@@ -738,3 +738,24 @@ SCORE_COLUMNS = (
     "digitalisation_score",
     "coverage_score",
 )
+
+# Indicator names for table headers (the seed scorecard_weights, in the staging schema).
+INDICATOR_LABELS_SQL = """
+SELECT indicator_code, label_zh, label_en
+FROM staging.scorecard_weights
+"""
+
+# The audit page: quarantined rows of the period per feed, delivery date and rule.
+QUARANTINE_BY_DAY_SQL = """
+SELECT
+    q.feed,
+    q.delivery_date,
+    q.rule,
+    count(DISTINCT q.source_file) AS files,
+    count(*) AS rows_quarantined,
+    min(q.detail) AS example_detail
+FROM audit.quarantine AS q
+WHERE q.delivery_date >= $month AND q.delivery_date < $next_month
+GROUP BY ALL
+ORDER BY q.feed, q.delivery_date, rows_quarantined DESC, q.rule
+"""

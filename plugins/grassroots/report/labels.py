@@ -276,6 +276,8 @@ def fmt(column: str, value) -> str:
             return f"{sign}{value:,}"
         return f"{sign}{value:,.2f}" if abs(value) < 1000 else f"{sign}{value:,.0f}"
     text = str(value)
+    if column in NAMED_CODES:
+        return NAMED_CODES[column](text)
     if column in ("status", "scoring_status"):
         return STATUS_LABELS.get(text, text)
     return text
@@ -321,6 +323,7 @@ def formatter(column: str) -> Callable[[Any], str]:
             return f"+{v:,}" if sign and v > 0 else f"{v:,}"
 
     statuses = STATUS_LABELS if column in ("status", "scoring_status") else None
+    named = NAMED_CODES.get(column)
 
     def format_value(v) -> str:
         t = type(v)
@@ -329,6 +332,8 @@ def formatter(column: str) -> Callable[[Any], str]:
         if v is None:
             return "–"
         if t is str:
+            if named:
+                return named(v)
             return statuses.get(v, v) if statuses else v
         if t is int:
             return integer(v)
@@ -359,7 +364,94 @@ def format_column(column: str, values: Sequence) -> list[str]:
                 else f"{v:,.0f}"
                 for v in values
             ]
-    if kinds <= {str} and column not in ("status", "scoring_status"):
+    if kinds <= {str} and column not in ("status", "scoring_status") and column not in NAMED_CODES:
         return ["–" if v is None else v for v in values]
     f = formatter(column)
     return [f(v) for v in values]
+
+
+# --- peer groups and levels ------------------------------------------------------------------------
+# Codes as the marts write them: dim_unit.peer_group is ``<urban_rural_class>_<band_code>`` (bands
+# from the seed peer_group_bands), mart_scorecard.scoring_peer_group is ``<level>/<peer_group>`` or,
+# after a fallback, ``<level>/<class>`` or ``<level>``. The Chinese band names are the seed's
+# band_label_zh (tests/report/test_formatting.py checks they agree).
+
+LEVELS = {
+    "county": ("区县", "County"),
+    "township": ("乡镇(街道)", "Township"),
+    "village": ("村(社区)", "Village/community"),
+}
+# (level, class) -> (Chinese, English)
+LEVEL_CLASSES = {
+    ("village", "urban"): ("社区", "Urban community"),
+    ("village", "rural"): ("村", "Rural village"),
+    ("village", "unclassified"): ("村(社区)", "Unclassified village/community"),
+    ("township", "urban"): ("街道", "Urban subdistrict"),
+    ("township", "rural"): ("乡镇", "Rural township"),
+    ("township", "unclassified"): ("乡镇(街道)", "Unclassified township"),
+}
+CLASSES = {"urban": ("城市", "Urban"), "rural": ("农村", "Rural"), "unclassified": ("未分类", "Unclassified")}
+# (level, class, band) -> Chinese (seed band_label_zh); English by band code
+BANDS_ZH = {
+    ("village", "urban", "small"): "小型社区",
+    ("village", "urban", "medium"): "中型社区",
+    ("village", "urban", "large"): "大型社区",
+    ("village", "rural", "small"): "小村",
+    ("village", "rural", "medium"): "中等村",
+    ("village", "rural", "large"): "大村",
+    ("village", "unclassified", "all"): "未分类",
+    ("township", "urban", "all"): "街道",
+    ("township", "rural", "all"): "乡镇",
+    ("township", "unclassified", "all"): "未分类",
+}
+BANDS_EN = {"small": "small", "medium": "medium", "large": "large", "unknown": "population unknown"}
+BANDS_ZH_UNKNOWN = "人口未知"
+
+
+def _split_peer_group(code: str) -> tuple[str | None, str | None, str | None]:
+    """(level, class, band) of a peer-group code; level None when the code does not carry it."""
+    level, _, rest = code.rpartition("/") if "/" in code else (None, "", code)
+    if level is None and code in LEVELS:
+        return code, None, None
+    cls, _, band = rest.partition("_")
+    if level is None and band not in ("all", "") and cls in CLASSES:
+        level = "village"  # only villages are banded by size
+    return level, cls or None, band or None
+
+
+@functools.cache
+def peer_group_name(code: str | None) -> str:
+    """``village/rural_large`` → ``村·大村 Rural village, large`` (the code itself when unknown)."""
+    if not code:
+        return "–"
+    level, cls, band = _split_peer_group(code)
+    if level in LEVELS and cls is None:
+        zh, en = LEVELS[level]
+        return f"{zh}(全部) {en} (all)"
+    if cls not in CLASSES:
+        return code
+    if level is None:  # an unbanded peer_group without its level (e.g. unclassified_all)
+        zh, en = CLASSES[cls]
+        return f"{zh} {en}"
+    kind_zh, kind_en = LEVEL_CLASSES.get((level, cls), (LEVELS.get(level, (level, level))[0], cls))
+    if band is None:  # fallback to the whole class
+        return f"{kind_zh}(各规模) {kind_en} (all sizes)"
+    if band == "all":
+        return f"{kind_zh} {kind_en}"
+    band_zh = BANDS_ZH.get((level, cls, band), BANDS_ZH_UNKNOWN if band == "unknown" else band)
+    return f"{kind_zh}·{band_zh} {kind_en}, {BANDS_EN.get(band, band)}"
+
+
+def level_name(code: str | None) -> str:
+    if not code:
+        return "–"
+    zh, en = LEVELS.get(code, (code, ""))
+    return f"{zh} {en}".strip()
+
+
+# columns whose codes are shown by name (exports keep the codes)
+NAMED_CODES: dict[str, Callable[[str], str]] = {
+    "peer_group": peer_group_name,
+    "scoring_peer_group": peer_group_name,
+    "unit_level": level_name,
+}

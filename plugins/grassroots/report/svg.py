@@ -10,7 +10,8 @@ from values the caller took from a mart.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
@@ -19,7 +20,48 @@ FONT = (
 )
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 GRID = "#e5e5e5"
+
+# One fixed colour per peer group (mart_scorecard.scoring_peer_group, see labels.peer_group_name),
+# the same in every chart whichever groups a chart happens to show: blues for urban communities,
+# greens for rural villages (darker = larger), purple/orange for townships, and the fallback groups
+# (a whole class or level, when a group has too few scored units) in colours of their own.
+PEER_GROUP_COLOURS = {
+    "village/urban_small": "#6baed6",
+    "village/urban_medium": "#2171b5",
+    "village/urban_large": "#08306b",
+    "village/urban_unknown": "#9ecae1",
+    "village/rural_small": "#74c476",
+    "village/rural_medium": "#238b45",
+    "village/rural_large": "#00441b",
+    "village/rural_unknown": "#a1d99b",
+    "village/unclassified_all": "#969696",
+    "village/urban": "#17becf",
+    "village/rural": "#bcbd22",
+    "village/unclassified": "#7f7f7f",
+    "village": "#8c564b",
+    "township/urban_all": "#9467bd",
+    "township/rural_all": "#ff7f0e",
+    "township/unclassified_all": "#c49c94",
+    "township/urban": "#e377c2",
+    "township/rural": "#d62728",
+    "township/unclassified": "#bdbdbd",
+    "township": "#525252",
+}
 AXIS = "#555"
+
+
+def peer_group_colour(code: str) -> str:
+    """The peer group's fixed colour; a code not in the table gets one from its own text (stable
+    across charts and runs, never from the order in which groups appear)."""
+    if code in PEER_GROUP_COLOURS:
+        return PEER_GROUP_COLOURS[code]
+    cls, _, band = code.partition("_")
+    if "/" not in code and band and band != "all" and f"village/{code}" in PEER_GROUP_COLOURS:
+        return PEER_GROUP_COLOURS[f"village/{code}"]  # dim_unit.peer_group: only villages are banded
+    for level in ("township", "village"):
+        if f"{level}/{code}" in PEER_GROUP_COLOURS and (level == "village") == (band != "all"):
+            return PEER_GROUP_COLOURS[f"{level}/{code}"]
+    return PALETTE[zlib.crc32(code.encode()) % len(PALETTE)]
 
 
 def _f(v: float) -> str:
@@ -556,8 +598,13 @@ def strips(
     width: int = 680,
     row_height: int = 34,
     label_width: int = 150,
+    group_name: Callable[[str], str] = str,
+    group_colour: Callable[[str], str] | None = None,
 ) -> str:
-    """A strip per group (e.g. peer group) with a tick per row at its value (e.g. composite score)."""
+    """A strip per group (e.g. peer group) with a tick per row at its value (e.g. composite score).
+
+    ``group_name`` gives a group's display name ("中文 English" is written on two lines);
+    ``group_colour`` its fixed colour (default: the palette in order of appearance)."""
     rows = [r for r in rows if _finite(r.get(value))]
     if not rows:
         return empty_chart(chart_id, title, "无数据 No data", width)
@@ -578,17 +625,27 @@ def strips(
     out.append('<g class="marks">')
     for gi, g in enumerate(groups):
         yy = top + gi * row_height
-        colour = PALETTE[gi % len(PALETTE)]
-        out.append(_text(left - 8, yy + row_height / 2 + 4, g, anchor="end", size=11))
+        colour = group_colour(g) if group_colour else PALETTE[gi % len(PALETTE)]
+        name = group_name(g)
+        zh, _, en = name.partition(" ")
+        out.append(f'<g class="group" data-group={quoteattr(g)} data-colour="{colour}">')
+        out.append(f'<rect x="4" y="{_f(yy + 8)}" width="8" height="{row_height - 16}" fill="{colour}"/>')
+        if en:
+            out.append(_text(left - 8, yy + row_height / 2 - 2, zh, anchor="end", size=11))
+            out.append(_text(left - 8, yy + row_height / 2 + 11, en, anchor="end", size=9))
+        else:
+            out.append(_text(left - 8, yy + row_height / 2 + 4, name, anchor="end", size=11))
         for r in rows:
             if str(r[group]) != g:
                 continue
             xx = xs(r[value])
             out.append(
-                f'<rect class="mark" data-key={quoteattr(str(r.get(key)))} '
+                f'<rect class="mark" data-key={quoteattr(str(r.get(key)))} data-group={quoteattr(g)} '
                 f'x="{_f(xx - 1.5)}" y="{_f(yy + 5)}" '
                 f'width="3" height="{row_height - 10}" fill="{colour}" fill-opacity="0.6">'
-                f"<title>{escape(str(r.get(label) or r.get(key)))}: {r[value]:.1f}</title></rect>"
+                f"<title>{escape(str(r.get(label) or r.get(key)))}: {r[value]:.1f} "
+                f"({escape(name)})</title></rect>"
             )
+        out.append("</g>")
     out.append("</g></svg>")
     return "\n".join(out)
