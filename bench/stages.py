@@ -95,7 +95,7 @@ def ingest(feed_name: str, until: dt.date | None, validate: bool = True) -> dict
 
             t = time.perf_counter()
             frame, blocked, result.warnings = run_suite(
-                staging, feed, delivery, run_id="bench", previous_rows=feed_log.previous_rows()
+                staging, feed, delivery, run_id="bench", previous_rows=feed_log.previous_rows(delivery)
             )
             stages["validate"] += time.perf_counter() - t
             if blocked:
