@@ -297,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
         "recorded in audit.retries (who, why, each file's verdict and mapping sha256). Exit status 0 "
         "when every refused file in the range loads.",
     )
-    r.add_argument("--feed", required=True)
+    r.add_argument("--feed", required=True, help="the feed whose refused files to read again, e.g. case_log")
     r.add_argument("--from", dest="date_from", required=True, help="first delivery date, YYYY-MM-DD")
     r.add_argument("--to", dest="date_to", help="last delivery date, YYYY-MM-DD (default: --from)")
     r.add_argument("--by", help="who asks for the retry (default: the operating-system user)")
