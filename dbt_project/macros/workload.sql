@@ -185,12 +185,3 @@
             when resident_population is null or resident_population = 0 then 'no_population'
         end as per_10k_null_reason
 {%- endmacro %}
-
-{#- Weighted mean score of one scorecard dimension (mart_scorecard): Σ weight × score / Σ weight over
-    the dimension's scored indicators. -#}
-{% macro dimension_score(dimension) -%}
-    {{ safe_divide(
-        "sum(case when dimension = '" ~ dimension ~ "' and score is not null then weight * score end)",
-        "sum(case when dimension = '" ~ dimension ~ "' and score is not null then weight end)"
-    ) }}
-{%- endmacro %}
