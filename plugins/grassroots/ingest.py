@@ -94,6 +94,18 @@ def _partition_dir(base: Path, feed: str, delivery_date: dt.date) -> Path:
     return base / feed / f"delivery_date={delivery_date.isoformat()}"
 
 
+def zone_file(base: Path, delivery: Delivery) -> Path:
+    """The Parquet file of a delivery in the raw or quarantine zone.
+
+    Named after the delivered file's whole name, extension included (``x.csv.parquet``): a
+    partition is one landing folder, whose file names are unique, so two deliveries (``x.csv``
+    beside ``x.xlsx``) can never write the same Parquet file, and a corrected file delivered again
+    at the same path replaces its own.
+    """
+    name = Path(delivery.source_file).name
+    return _partition_dir(base, delivery.feed, delivery.delivery_date) / f"{name}.parquet"
+
+
 KILL_STAGES = (
     "read",
     "raw_tmp_written",
@@ -220,6 +232,8 @@ class FeedLog:
         return max(loaded)[2] if loaded else None
 
     def add(self, result: LoadResult) -> None:
+        if result.status == "loaded":  # new content at a path replaces the path's earlier load
+            self.entries = [e for e in self.entries if not (e[0] == result.source_file and e[2] == "loaded")]
         if result.status in ("loaded", "duplicate", "rejected", "blocked"):
             self.entries.append(
                 (
@@ -274,6 +288,32 @@ def _superseded(wh: duckdb.DuckDBPyConnection, feed: Feed, load_id: str) -> list
             [load_id, load_id],
         ).fetchall()
     ]
+
+
+def _live_loads_of(wh: duckdb.DuckDBPyConnection, delivery: Delivery, load_id: str) -> list[str]:
+    """Live loads of the same file identity (feed, delivery date, path): new content replaces them."""
+    return [
+        r[0]
+        for r in wh.execute(
+            "SELECT DISTINCT load_id FROM audit.load_log WHERE feed = ? AND delivery_date = ? "
+            "AND source_file = ? AND status = 'loaded' AND load_id <> ? ORDER BY 1",
+            [delivery.feed, delivery.delivery_date, delivery.source_file, load_id],
+        ).fetchall()
+    ]
+
+
+def _mark_superseded(
+    wh: duckdb.DuckDBPyConnection, delivery: Delivery, replaced: list[str], load_id: str
+) -> None:
+    """The replaced loads' audit rows say so: their rows left raw and the quarantine with them."""
+    if not replaced:
+        return
+    wh.execute(
+        "UPDATE audit.load_log SET status = 'superseded', error = coalesce(error || ' | ', '') "
+        "|| 'superseded by load ' || ? || ': new content delivered at the same path' "
+        "WHERE feed = ? AND source_file = ? AND status = 'loaded' AND list_contains(?, load_id)",
+        [load_id, delivery.feed, delivery.source_file, replaced],
+    )
 
 
 def ingest_delivery(
@@ -460,7 +500,6 @@ def _write_zones(
     sha: str,
     key: bytes,
 ) -> None:
-    stem = Path(delivery.source_file).name.rsplit(".", 1)[0]
     lineage = {
         "delivery_date": f"DATE '{delivery.delivery_date.isoformat()}'",
         "load_id": f"'{load_id}'",
@@ -483,7 +522,7 @@ def _write_zones(
     _atomic_copy(
         con,
         f"SELECT {', '.join(raw_select)} {rows} ORDER BY source_row",
-        _partition_dir(cfg.raw_dir, feed.name, delivery.delivery_date) / f"{stem}.parquet",
+        zone_file(cfg.raw_dir, delivery),
         stage="raw",
     )
     quarantine_select = (
@@ -495,7 +534,7 @@ def _write_zones(
     _atomic_copy(
         con,
         f"SELECT {quarantine_select} FROM checked WHERE len(_rules) > 0 ORDER BY source_row",
-        _partition_dir(cfg.quarantine_dir, feed.name, delivery.delivery_date) / f"{stem}.parquet",
+        zone_file(cfg.quarantine_dir, delivery),
     )
 
 
@@ -510,15 +549,14 @@ def _publish(
     *,
     retry: bool = False,
 ) -> None:
-    stem = Path(delivery.source_file).name.rsplit(".", 1)[0]
-    raw_file = _partition_dir(cfg.raw_dir, feed.name, delivery.delivery_date) / f"{stem}.parquet"
-    q_file = _partition_dir(cfg.quarantine_dir, feed.name, delivery.delivery_date) / f"{stem}.parquet"
+    raw_file, q_file = zone_file(cfg.raw_dir, delivery), zone_file(cfg.quarantine_dir, delivery)
     with connect(cfg.warehouse_path) as wh:
         wh.execute("BEGIN TRANSACTION")
         try:
             state, earlier = _previous_state(wh, delivery, result.file_sha256)
             if state != "new" and not (retry and state == "already_refused"):
                 raise _AlreadyDone(state, earlier)
+            replaced = _live_loads_of(wh, delivery, result.load_id)
             wh.execute(
                 f"DELETE FROM raw.{feed.name} WHERE source_file = ?",
                 [delivery.source_file],
@@ -544,7 +582,9 @@ def _publish(
                     f"{quarantined}; nothing published"
                 )
             result.rows_loaded, result.rows_quarantined = loaded, quarantined
-            result.supersedes = _superseded(wh, feed, result.load_id)
+            restated = _superseded(wh, feed, result.load_id)
+            result.supersedes = replaced + [x for x in restated if x not in replaced]
+            _mark_superseded(wh, delivery, replaced, result.load_id)
             note = f"note: extra column(s) ignored: {result.extra_columns}" if result.extra_columns else None
             _insert_audit(
                 wh,

@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS audit.load_log (
     source_file VARCHAR NOT NULL,
     file_sha256 VARCHAR NOT NULL,
     mapping VARCHAR,
-    status VARCHAR NOT NULL,          -- loaded | duplicate | rejected | blocked
+    status VARCHAR NOT NULL,          -- loaded | duplicate | rejected | blocked | superseded
+                                      -- (superseded: replaced by new content at the same path)
     rows_in BIGINT,
     rows_loaded BIGINT,
     rows_quarantined BIGINT,
@@ -110,7 +111,8 @@ CREATE TABLE IF NOT EXISTS audit.run_findings (
     detail VARCHAR                    -- JSON: dbt_tests, marts_expectations, deliveries
 );
 -- Per feed and delivery date: what was delivered, loaded, quarantined or refused, and why. Each
--- delivered file counts once, in its latest state (a corrected file replaces a refused one).
+-- delivered file counts once, in its latest state (a corrected file replaces a refused one; a load
+-- superseded by new content at the same path is history, never the file's state).
 CREATE OR REPLACE VIEW audit.delivery_status AS
 WITH latest AS (
     SELECT * FROM (
@@ -121,6 +123,7 @@ WITH latest AS (
                 ORDER BY finished_at DESC NULLS LAST, started_at DESC NULLS LAST, load_id
             ) AS _n
         FROM audit.load_log
+        WHERE status <> 'superseded'
     ) AS ranked
     WHERE _n = 1
 ),
