@@ -1,5 +1,16 @@
--- One row per case: its latest version (updated_at, then loaded_at, then source_row), with the
--- number of versions delivered so far and the newest loaded_at among them.
+-- One row per case: its current version, with the number of versions delivered so far and the
+-- newest loaded_at among them.
+--
+-- The current version is the first by a total order that depends on the delivered content only,
+-- never on when or in which order files were loaded (docs/methodology.md, "Case versions"):
+--   1. updated_at, latest first (a version without updated_at comes last);
+--   2. status precedence at an equal updated_at: closed > cancelled > in_progress > open > any other;
+--   3. delivery_date, latest first;
+--   4. source_file, then source_row, greatest first.
+-- (source_file, source_row) is unique in raw (one live load per path, grassroots.ingest), so the
+-- order is total: every load order, incremental or full refresh, keeps the same version. source_file
+-- compares by code point on both engines (PostgreSQL: collate "C"; DuckDB's default), so a file name
+-- orders the same whatever the database's locale.
 --
 -- Incremental table, not a view (dbt's structure guide keeps staging as views, but allows a table
 -- where a staging model does heavy work): deduplicating every version of every case is a window over
@@ -80,7 +91,18 @@ versions_counted as (
     select
         *,
         count(*) over (partition by case_id) as version_count,
-        max(loaded_at) over (partition by case_id) as last_loaded_at
+        max(loaded_at) over (partition by case_id) as last_loaded_at,
+        -- a case's status only moves forward (open → in_progress → closed or cancelled), so at one
+        -- updated_at the version further along is the later one; closed outranks cancelled, because
+        -- a closure records handling that happened (closed_at, satisfaction), which a cancel
+        -- stamped in the same second cannot undo
+        case status
+            when 'closed' then 4
+            when 'cancelled' then 3
+            when 'in_progress' then 2
+            when 'open' then 1
+            else 0
+        end as status_precedence
     from renamed
 
 ),
@@ -90,7 +112,13 @@ latest_version as (
     {{ latest_per_key(
         'versions_counted',
         ['case_id'],
-        ['updated_at desc', 'loaded_at desc', 'source_row desc']
+        [
+            'updated_at desc nulls last',
+            'status_precedence desc',
+            'delivery_date desc',
+            ('source_file collate "C" desc' if target.type == 'postgres' else 'source_file desc'),
+            'source_row desc',
+        ]
     ) }}
 
 ),
