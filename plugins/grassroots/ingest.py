@@ -600,7 +600,25 @@ def _publish(
         except BaseException:
             wh.execute("ROLLBACK")
             raise
+        for published in (raw_file, q_file):
+            _drop_legacy_zone_file(wh, published, delivery.source_file)
     _kill_point("after_commit")
+
+
+def _drop_legacy_zone_file(con: duckdb.DuckDBPyConnection, published: Path, source_file: str) -> None:
+    """Remove the `<stem>.parquet` an earlier version of the ingest wrote for this same file.
+
+    Zone files were named after the stem before they kept the extension; when such a file holds
+    only rows of this delivery's path (or no rows: nothing is lost), the file just published
+    replaces it. A legacy file holding another same-stem delivery's rows is left alone.
+    """
+    legacy = published.with_name(Path(source_file).name.rsplit(".", 1)[0] + ".parquet")
+    if legacy == published or not legacy.is_file():
+        return
+    owners = con.execute(f"SELECT DISTINCT source_file FROM read_parquet({_sql_path(legacy)})").fetchall()
+    if owners in ([(source_file,)], []):
+        legacy.unlink()
+        log.info("removed %s: replaced by %s", legacy, published.name)
 
 
 def _insert_audit(

@@ -166,3 +166,26 @@ def test_audit_check_sees_two_live_loads_of_one_path(data_dir: Path) -> None:
     [orphan] = audit_inconsistencies(con)
     assert (orphan["load_id"], orphan["status"]) == (second.load_id, "not live")
     con.close()
+
+
+def test_zone_file_of_the_old_stem_name_is_replaced(data_dir: Path) -> None:
+    """A zone written before the extension was kept: a re-delivery leaves one file per path, and a
+    legacy file holding another same-stem delivery's rows stays."""
+    deliver(data_dir, FEED, DAY, NAME, [HR_HEADER, _hr(U1, "1000"), _hr("999999999999", "5")])
+    run(FEED)
+    legacy = "household_registration_202401.parquet"
+    raw_part = data_dir / "raw" / FEED / f"delivery_date={DAY}"
+    q_part = data_dir / "quarantine" / FEED / f"delivery_date={DAY}"
+    (q_part / f"{NAME}.parquet").rename(q_part / legacy)  # this delivery's, under the old name
+    (raw_part / f"{NAME}.parquet").unlink()
+    other = f"{FEED}/{DAY}/{NAME.replace('.csv', '.txt')}"
+    duckdb.sql(f"COPY (SELECT '{other}' AS source_file) TO '{raw_part / legacy}' (FORMAT parquet)")
+    deliver(data_dir, FEED, DAY, NAME, [HR_HEADER, _hr(U1, "1001")])
+    [res] = run(FEED)
+    assert res.status == "loaded"
+    names = sorted(str(p.relative_to(data_dir)) for p in data_dir.rglob("*.parquet"))
+    assert names == [
+        f"quarantine/{FEED}/delivery_date={DAY}/{NAME}.parquet",
+        f"raw/{FEED}/delivery_date={DAY}/{NAME}.parquet",
+        f"raw/{FEED}/delivery_date={DAY}/{legacy}",
+    ]
