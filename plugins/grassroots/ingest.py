@@ -34,7 +34,7 @@ import duckdb
 from grassroots import row_rules
 from grassroots.config import Settings, settings
 from grassroots.feeds import LINEAGE_COLUMNS, Feed, Pii, get_feed
-from grassroots.landing import Delivery, file_sha256, find_deliveries, supplier_series
+from grassroots.landing import SUFFIXES, Delivery, file_sha256, find_deliveries, supplier_series
 from grassroots.mappings import Mapping, MappingError, load_mappings, mapping_for
 from grassroots.pii import hmac_sql, pii_key, pseudonymise_columns, set_hmac_key
 from grassroots.read_delivery import FileRejected, read_delivery
@@ -613,7 +613,8 @@ def _drop_legacy_zone_file(con: duckdb.DuckDBPyConnection, published: Path, sour
     replaces it. A legacy file holding another same-stem delivery's rows is left alone.
     """
     legacy = published.with_name(Path(source_file).name.rsplit(".", 1)[0] + ".parquet")
-    if legacy == published or not legacy.is_file():
+    # `x.csv.parquet` is the legacy name of `x.csv.csv` but also the current one of `x.csv`
+    if legacy == published or not legacy.is_file() or Path(legacy.stem).suffix.lower() in SUFFIXES:
         return
     owners = con.execute(f"SELECT DISTINCT source_file FROM read_parquet({_sql_path(legacy)})").fetchall()
     if owners in ([(source_file,)], []):
