@@ -85,7 +85,9 @@ def test_good_file_loads_and_rerun_changes_nothing(data_dir: Path) -> None:
     [res] = run("household_registration")
     assert (res.status, res.rows_in, res.rows_loaded, res.rows_quarantined) == ("loaded", 2, 2, 0)
     raw = (
-        data_dir / "raw/household_registration/delivery_date=2024-01-31/household_registration_202401.csv.parquet"
+        data_dir
+        / "raw/household_registration/delivery_date=2024-01-31"
+        / "household_registration_202401.csv.parquet"
     )
     assert raw.exists()
     before, raw_before = warehouse_digest(data_dir), raw_zone_bytes(data_dir)
