@@ -355,7 +355,14 @@ def ingest_delivery(
                     mapping.name,
                     extra,
                 )
-            row_rules.build_typed(con, feed, mapping, str(divisions_path()))
+            row_rules.build_typed(
+                con,
+                feed,
+                mapping,
+                str(divisions_path()),
+                delivery_date=delivery.delivery_date,
+                dbt_project_dir=cfg.dbt_project_dir,
+            )
             _kill_point("read")
             bad = con.execute("SELECT count(*) FROM checked WHERE len(_rules) > 0").fetchone()[0]
             result.rows_quarantined = bad
@@ -490,7 +497,7 @@ def _write_zones(
         f"{lineage['load_id']} AS load_id, '{feed.name}' AS feed, "
         f"{lineage['delivery_date']} AS delivery_date, "
         f"{lineage['source_file']} AS source_file, source_row, _rules[1] AS rule, "
-        f"array_to_string(_rules, '; ') AS detail, {_quarantine_sample_sql(feed)} AS sample"
+        f"array_to_string(_details, '; ') AS detail, {_quarantine_sample_sql(feed)} AS sample"
     )
     _atomic_copy(
         con,
