@@ -273,6 +273,7 @@ def _choose_sheet(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, 
         raise FileRejected(file, "hidden_sheet", f"every sheet is hidden ({hidden}): nothing visible to read")
     if len(visible) == 1:
         return visible[0]
+    duckdb_ext.load(con, "excel")
     top = mapping.header_row - mapping.header_rows + 1
     candidates = []
     for name in visible:
