@@ -183,7 +183,7 @@ def _quarantine_sample_sql(feed: Feed) -> str:
         elif col.pii is Pii.LENGTH:
             parts.append(f"'{col.name}_length': length({raw})")
         elif col.pii is None:
-            parts.append(f"'{col.name}': {raw}")
+            parts.append(f"'{col.name}': {row_rules.sample_value_sql(col)}")
     return "CAST(to_json({" + ", ".join(parts) + "}) AS VARCHAR)"
 
 

@@ -97,6 +97,15 @@ def shape_sql(expr: str) -> str:
     )
 
 
+def sample_value_sql(col: Column) -> str:
+    """A non-personal column's value in a quarantine sample: as delivered, except a value that did not
+    parse, which shows only its shape (it may be anything: a shifted column, a phone number...)."""
+    raw = _q(f"_raw_{col.name}")
+    if col.type == "VARCHAR":
+        return raw
+    return f"(CASE WHEN {_q(col.name)} IS NULL THEN {shape_sql(raw)} ELSE {raw} END)"
+
+
 def parse_failures(con: duckdb.DuckDBPyConnection, feed: Feed, mapping: Mapping) -> list[str]:
     """Columns whose present values did not parse, naming the formats tried and the values' shapes.
 
