@@ -144,7 +144,8 @@ def scan_landing(
         return scan
     today = today or landing_today()
     for day_dir in sorted(feed_dir.iterdir()):
-        if not day_dir.is_dir() or day_dir.is_symlink() or day_dir.name.startswith("."):
+        # A day folder that is a link out of the zone is followed only to refuse each of its files.
+        if not day_dir.is_dir() or day_dir.name.startswith("."):
             if not day_dir.name.startswith("."):
                 log.warning("landing: ignoring %s: not a delivery folder YYYY-MM-DD", day_dir)
             continue
