@@ -19,6 +19,8 @@ import openpyxl
 import pytest
 import reliability_helpers as rh
 
+from grassroots.audit_checks import audit_inconsistencies
+from grassroots.audit_summary import audit_summary
 from grassroots.config import settings
 from grassroots.ingest import ingest_pending
 from grassroots.ingest_report import format_ingest_summary
@@ -262,6 +264,13 @@ def test_file_in_a_folder_that_is_not_an_iso_date_is_refused_and_audited(data_di
     assert quarantine == []
     assert [r[:4] for r in audit(data_dir, rel(good, data_dir))[0]] == [("loaded", 3, 3, 0)]
     assert f"rejected {rel(bad, data_dir)}" in " ".join(format_ingest_summary(results).split())
+    # The audit summary (cli audit, the report's overview) lists it; the audit stays consistent.
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        assert [f for f, _ in audit_summary(con).rejected] == [rel(bad, data_dir)]
+        assert audit_inconsistencies(con) == []
+    finally:
+        con.close()
     # A rerun changes nothing: the refusal is not audited twice.
     again = ingest_pending(FEED, validate=False)
     assert {r.status for r in again} == {"already_loaded", "already_refused"}
