@@ -122,7 +122,7 @@ def test_hidden_stale_first_sheet_is_not_read(data_dir: Path) -> None:
     assert raw_values(data_dir, "registered_population") == [900, 3200, 2100]
     rh.record(
         "hostile",
-        "4-hidden-sheet",
+        "8-hidden-sheet",
         "workbook whose first sheet is a hidden stale copy (household_registration)",
         "only the visible sheet read: its 3 rows loaded, none of the hidden sheet's",
         rows=log[0][1:4],
@@ -141,7 +141,7 @@ def test_two_visible_data_sheets_are_refused(data_dir: Path) -> None:
     assert quarantine == [] and raw_values(data_dir, "unit_code") == []
     rh.record(
         "hostile",
-        "4-two-visible-sheets",
+        "8-two-visible-sheets",
         "workbook with two visible data sheets and no `sheet:` in the mapping",
         "file rejected, rule several_visible_sheets, error names both sheets and the mapping key",
         rows=log[0][1:4],
@@ -160,7 +160,7 @@ def test_formula_without_stored_value_is_named(data_dir: Path) -> None:
     assert "formula without a stored value" in detail and "missing_value" in detail
     rh.record(
         "hostile",
-        "4-formula-without-value",
+        "8-formula-without-value",
         "workbook cell holding a formula saved without its value",
         "row 3 quarantined under formula_without_value (not missing_value), the rest loaded",
         rows=log[0][1:4],
@@ -182,7 +182,7 @@ def test_year_2204_is_quarantined_not_warned(data_dir: Path) -> None:
     assert max(raw_values(data_dir, "as_of_date")) == dt.date(2024, 1, 31)
     rh.record(
         "hostile",
-        "4-year-2204",
+        "8-year-2204",
         "one as_of_date mistyped as year 2204",
         "row 4 quarantined under implausible_date (window from seed date_plausibility), the rest loaded",
         rows=log[0][1:4],
@@ -238,7 +238,7 @@ def test_malformed_value_is_quarantined_with_its_shape(
         happened = f"row 4 quarantined under {rule}, detail shows the shape `{shape}`, never the value"
     rh.record(
         "hostile",
-        f"4-malformed-{case}",
+        f"8-malformed-{case}",
         f"malformed value: {case.replace('_', ' ')} (household_registration)",
         happened,
         rows=log[0][1:4],
@@ -277,7 +277,7 @@ def test_file_in_a_folder_that_is_not_an_iso_date_is_refused_and_audited(data_di
     assert audit(data_dir, rel(bad, data_dir))[0] == log
     rh.record(
         "hostile",
-        f"4-folder-{folder.replace(' ', '-')}",
+        f"8-folder-{folder.replace(' ', '-')}",
         f"delivery in landing folder `{folder}` (not an exact ISO date)",
         "file rejected and audited, rule not_a_delivery_date; a rerun audits nothing new",
         rows=log[0][1:4],
@@ -304,7 +304,7 @@ def test_folder_dated_in_the_future_waits_for_its_day(
     assert later.status == "loaded" and [r[:4] for r in log] == [("loaded", 3, 3, 0)]
     rh.record(
         "hostile",
-        "4-folder-future",
+        "8-folder-future",
         "delivery in landing folder `2099-01-31` (after today, Asia/Shanghai)",
         "not loaded, reported as waiting, nothing audited; loads on its day",
         rows=log[0][1:4],
