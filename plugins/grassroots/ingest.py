@@ -34,7 +34,15 @@ import duckdb
 from grassroots import row_rules
 from grassroots.config import Settings, settings
 from grassroots.feeds import LINEAGE_COLUMNS, Feed, Pii, get_feed
-from grassroots.landing import SUFFIXES, Delivery, file_sha256, find_deliveries, supplier_series
+from grassroots.landing import (
+    SUFFIXES,
+    Delivery,
+    RefusedFile,
+    file_sha256,
+    landing_today,
+    scan_landing,
+    supplier_series,
+)
 from grassroots.mappings import Mapping, MappingError, load_mappings, mapping_for
 from grassroots.pii import hmac_sql, pii_key, pseudonymise_columns, set_hmac_key
 from grassroots.read_delivery import FileRejected, read_delivery
@@ -66,7 +74,9 @@ class LoadResult:
     delivery_date: str
     load_id: str
     file_sha256: str
-    status: str  # loaded | already_loaded | already_refused | duplicate | rejected | blocked
+    # loaded | already_loaded | already_refused | duplicate | rejected | blocked | waiting (dated
+    # after today: not loaded, not audited)
+    status: str
     rows_in: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -186,7 +196,7 @@ def _quarantine_sample_sql(feed: Feed) -> str:
         elif col.pii is Pii.LENGTH:
             parts.append(f"'{col.name}_length': length({raw})")
         elif col.pii is None:
-            parts.append(f"'{col.name}': {raw}")
+            parts.append(f"'{col.name}': {row_rules.sample_value_sql(col)}")
     return "CAST(to_json({" + ", ".join(parts) + "}) AS VARCHAR)"
 
 
@@ -395,7 +405,14 @@ def ingest_delivery(
                     mapping.name,
                     extra,
                 )
-            row_rules.build_typed(con, feed, mapping, str(divisions_path()))
+            row_rules.build_typed(
+                con,
+                feed,
+                mapping,
+                str(divisions_path()),
+                delivery_date=delivery.delivery_date,
+                dbt_project_dir=cfg.dbt_project_dir,
+            )
             _kill_point("read")
             bad = con.execute("SELECT count(*) FROM checked WHERE len(_rules) > 0").fetchone()[0]
             result.rows_quarantined = bad
@@ -529,7 +546,7 @@ def _write_zones(
         f"{lineage['load_id']} AS load_id, '{feed.name}' AS feed, "
         f"{lineage['delivery_date']} AS delivery_date, "
         f"{lineage['source_file']} AS source_file, source_row, _rules[1] AS rule, "
-        f"array_to_string(_rules, '; ') AS detail, {_quarantine_sample_sql(feed)} AS sample"
+        f"array_to_string(_details, '; ') AS detail, {_quarantine_sample_sql(feed)} AS sample"
     )
     _atomic_copy(
         con,
@@ -695,15 +712,16 @@ def ingest_pending(
     feed_def = get_feed(feed)
     mappings = load_mappings(cfg.mappings_dir)
     key = pii_key()
-    deliveries = find_deliveries(cfg.landing_dir, feed, since=since, until=until)
+    scan = scan_landing(cfg.landing_dir, feed, since=since, until=until)
+    deliveries = scan.deliveries
     for zone in (cfg.raw_dir, cfg.quarantine_dir):
         for part in (zone / feed).glob("delivery_date=*"):
             sweep_stale_tmp(part)
-    if not deliveries:
-        return []
+    if not deliveries and not scan.refused:
+        return [_waiting(d, run_id) for d in scan.waiting]
     with connect(cfg.warehouse_path) as wh:  # one connection for the whole run's previous state
         feed_log = FeedLog.read(wh, feed_def)
-    results = []
+    results = [_refuse_folder(cfg, f, run_id, feed_log) for f in scan.refused]
     staging = staging_connection()
     try:
         for delivery in deliveries:
@@ -721,7 +739,49 @@ def ingest_pending(
             results.append(res)
     finally:
         staging.close()
-    return results
+    return results + [_waiting(d, run_id) for d in scan.waiting]
+
+
+def _refuse_folder(cfg: Settings, refused: RefusedFile, run_id: str, feed_log: FeedLog) -> LoadResult:
+    """Audit a file of a folder that is not a delivery date as rejected (once: a rerun finds it refused).
+
+    Its delivery date is unknown; the audit row carries the day it was refused (Asia/Shanghai).
+    """
+    sha = file_sha256(refused.path)
+    result = LoadResult(
+        refused.feed,
+        refused.source_file,
+        landing_today().isoformat(),
+        make_load_id(refused.feed, refused.source_file, sha),
+        sha,
+        "rejected",
+        run_id=run_id,
+    )
+    if any(sf == refused.source_file and sh == sha for sf, sh, *_ in feed_log.entries):
+        result.status = "already_refused"
+        return result
+    result.error = str(FileRejected(refused.source_file, "not_a_delivery_date", refused.reason))
+    _record(cfg, result, None, dt.datetime.now())
+    feed_log.add(result)
+    log.error("%s", result.error)
+    return result
+
+
+def _waiting(delivery: Delivery, run_id: str) -> LoadResult:
+    """A delivery dated after today (Asia/Shanghai): not loaded, not audited; a later run loads it."""
+    return LoadResult(
+        delivery.feed,
+        delivery.source_file,
+        delivery.delivery_date.isoformat(),
+        "",
+        "",
+        "waiting",
+        run_id=run_id,
+        error=(
+            f"dated {delivery.delivery_date}, after today ({landing_today()}, Asia/Shanghai): "
+            "waits for its day"
+        ),
+    )
 
 
 def _log_result(feed: str, res: LoadResult) -> None:

@@ -48,4 +48,8 @@ def format_ingest_summary(results: Iterable[LoadResult]) -> str:
         lines += [
             f"  {r.status:<8} {r.source_file}: {(r.error or '').splitlines()[0][:200]}" for r in refused
         ]
+    waiting = [r for r in results if r.status == "waiting"]
+    if waiting:
+        lines.append("\nWaiting for their day (dated after today, Asia/Shanghai; not loaded yet):")
+        lines += [f"  waiting  {r.source_file}" for r in waiting]
     return "\n".join(lines)

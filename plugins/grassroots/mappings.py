@@ -29,6 +29,7 @@ from grassroots.config import settings
 from grassroots.feeds import get_feed
 
 FORMATS = ("csv", "xlsx", "parquet")
+THOUSANDS_SEPARATORS = (None, ",", " ", "'")
 ENCODINGS = ("utf-8", "utf-8-sig", "gb18030", "gbk", "auto")
 _KEYS = {
     "name",
@@ -39,6 +40,7 @@ _KEYS = {
     "format",
     "encoding",
     "delimiter",
+    "thousands_separator",
     "header_row",
     "header_rows",
     "sheet",
@@ -91,6 +93,8 @@ class Mapping:
     null_values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> labels meaning null
     unmapped: dict[str, str] = field(default_factory=dict)  # column -> keep | null | quarantine
     timezone: str = WAREHOUSE_TIMEZONE  # the zone the supplier's timestamps are written in
+    # Numbers may group digits by three with this character (row_rules: the number grammar).
+    thousands_separator: str | None = None
     # canonical column -> (op, source headers, separator) for columns built from several sources
     derive: dict[str, tuple[str, tuple[str, ...], str]] = field(default_factory=dict)
 
@@ -255,6 +259,8 @@ def parse_mapping(doc: Any, path: Path) -> Mapping:
             raise _fail(path, f"'{key}' must be a list of strptime formats such as '%Y/%m/%d'")
     if "delimiter" in doc and (not isinstance(doc["delimiter"], str) or len(doc["delimiter"]) != 1):
         raise _fail(path, "'delimiter' must be a single character")
+    if doc.get("thousands_separator") not in THOUSANDS_SEPARATORS:
+        raise _fail(path, f"'thousands_separator' must be one of {THOUSANDS_SEPARATORS[1:]}")
     if "sheet" in doc and not isinstance(doc["sheet"], str):
         raise _fail(path, "'sheet' must be a worksheet name")
     if fmt != "xlsx" and ("sheet" in doc or header_rows > 1):
@@ -297,6 +303,7 @@ def parse_mapping(doc: Any, path: Path) -> Mapping:
         unmapped={c: str(p) for c, p in unmapped.items()},
         timezone=timezone,
         derive=derive,
+        thousands_separator=doc.get("thousands_separator"),
     )
 
 

@@ -126,36 +126,57 @@ def _col_letters(index: int) -> str:
     return out
 
 
-def _sheet_xml_name(zf: zipfile.ZipFile, sheet: str | None) -> str:
-    """The part name of a worksheet (by name, or the first sheet) from workbook.xml and its rels."""
-    ns = {
-        "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-        "p": "http://schemas.openxmlformats.org/package/2006/relationships",
-    }
+_NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "p": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
+
+
+def workbook_sheets(zf: zipfile.ZipFile) -> list[tuple[str, bool, str]]:
+    """(name, visible, part name) of every worksheet, in workbook order (workbook.xml and its rels).
+
+    A sheet whose `state` is `hidden` or `veryHidden` is not visible: Excel shows no tab for it.
+    """
     # Two small package parts; expat refuses entity expansion attacks and resolves no external
     # entities, so the standard parser is safe here (defusedxml is not a dependency).
     wb = ET.fromstring(zf.read("xl/workbook.xml"))  # noqa: S314
-    sheets = wb.findall("m:sheets/m:sheet", ns)
-    chosen = next((s for s in sheets if sheet is None or s.get("name") == sheet), None)
-    if chosen is None:
-        raise KeyError(f"no sheet named {sheet!r} (sheets: {[s.get('name') for s in sheets]})")
-    rid = chosen.get(f"{{{ns['r']}}}id")
     rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))  # noqa: S314
-    target = next(r.get("Target") for r in rels.findall("p:Relationship", ns) if r.get("Id") == rid)
-    target = target.lstrip("/")
-    return target if target.startswith("xl/") else f"xl/{target}"
+    targets = {r.get("Id"): r.get("Target") for r in rels.findall("p:Relationship", _NS)}
+    out = []
+    for s in wb.findall("m:sheets/m:sheet", _NS):
+        target = targets[s.get(f"{{{_NS['r']}}}id")].lstrip("/")
+        part = target if target.startswith("xl/") else f"xl/{target}"
+        out.append((s.get("name"), s.get("state", "visible") not in ("hidden", "veryHidden"), part))
+    return out
 
 
-def xlsx_merged_ranges(path: Path, sheet: str | None) -> list[tuple[int, int, int, int]]:
-    """Merged cell ranges of a worksheet as (first_row, first_col, last_row, last_col), 1-based rows
-    and 0-based columns.
+def _sheet_xml_name(zf: zipfile.ZipFile, sheet: str | None) -> str:
+    """The part name of a worksheet (by name, or the first sheet)."""
+    sheets = workbook_sheets(zf)
+    chosen = next((part for name, _, part in sheets if sheet is None or name == sheet), None)
+    if chosen is None:
+        raise KeyError(f"no sheet named {sheet!r} (sheets: {[n for n, _, _ in sheets]})")
+    return chosen
 
-    DuckDB's reader returns a merged range's value in its top-left cell only; the ranges themselves
-    are in the sheet XML (after the cell data), found here by streaming the decompressed part in
-    chunks: no cell is parsed in Python.
+
+_FORMULA_NO_VALUE = re.compile(
+    rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]+)(\d+)\"[^>]*(?<!/)>\s*"
+    rb"<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*"
+    rb"</(?:\w+:)?c>"
+)
+
+
+def xlsx_sheet_scan(
+    path: Path, sheet: str | None
+) -> tuple[list[tuple[int, int, int, int]], list[tuple[int, int]]]:
+    """Merged ranges (as `xlsx_merged_ranges`) and formula cells without a stored value, as
+    (row, 0-based column), of a worksheet, in one streaming pass over its XML (no cell parsed in
+    Python). A formula without `<v>` is what a workbook saved uncalculated holds: DuckDB reads the cell
+    as empty, which would pass for a missing value.
     """
-    found: set[tuple[int, int, int, int]] = set()
+    merges: set[tuple[int, int, int, int]] = set()
+    formulas: set[tuple[int, int]] = set()
     with zipfile.ZipFile(path) as zf, zf.open(_sheet_xml_name(zf, sheet)) as fh:
         tail = b""
         while block := fh.read(1 << 20):
@@ -165,9 +186,22 @@ def xlsx_merged_ranges(path: Path, sheet: str | None) -> list[tuple[int, int, in
                     _CELL.fullmatch(a.decode()).groups(),
                     _CELL.fullmatch(b.decode()).groups(),
                 )
-                found.add((int(r1), _col_index(c1), int(r2), _col_index(c2)))
-            tail = buf[-256:]
-    return sorted(found)
+                merges.add((int(r1), _col_index(c1), int(r2), _col_index(c2)))
+            if b"<f" in buf or b":f" in buf:
+                for col, row in _FORMULA_NO_VALUE.findall(buf):
+                    formulas.add((int(row), _col_index(col.decode())))
+            tail = buf[-4096:]
+    return sorted(merges), sorted(formulas)
+
+
+def xlsx_merged_ranges(path: Path, sheet: str | None) -> list[tuple[int, int, int, int]]:
+    """Merged cell ranges of a worksheet as (first_row, first_col, last_row, last_col), 1-based rows
+    and 0-based columns.
+
+    DuckDB's reader returns a merged range's value in its top-left cell only; the ranges themselves
+    are in the sheet XML (after the cell data), found by streaming the decompressed part in chunks.
+    """
+    return xlsx_sheet_scan(path, sheet)[0]
 
 
 # An .xlsx is a zip archive: a few kilobytes can unpack to gigabytes (a "zip bomb"). Refused before
@@ -203,7 +237,73 @@ def check_zip_bomb(path: Path, file: str) -> None:
             )
 
 
-def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, file: str) -> list[str]:
+def _choose_sheet(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, file: str) -> str:
+    """The worksheet to read: only a visible one (a hidden sheet is often a stale copy).
+
+    The mapping's `sheet` when it names one; else the only visible sheet; else the only visible
+    sheet whose header row holds a column the mapping knows. Several such sheets: refused, since
+    picking one would be a guess (the mapping must name the sheet).
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            sheets = workbook_sheets(zf)
+    except (zipfile.BadZipFile, KeyError, ET.ParseError, EOFError, OSError) as exc:
+        raise FileRejected(
+            file, "unreadable_workbook", f"not a readable .xlsx workbook: {_first_line(str(exc))}"
+        ) from None
+    hidden = [n for n, visible, _ in sheets if not visible]
+    if mapping.sheet is not None:
+        if mapping.sheet in hidden:
+            raise FileRejected(
+                file,
+                "hidden_sheet",
+                f"sheet {mapping.sheet!r} named by mapping {mapping.name} is hidden in the workbook: only "
+                "visible sheets are read (unhide it, or deliver the sheet meant to be read)",
+            )
+        if mapping.sheet not in [n for n, _, _ in sheets]:
+            raise FileRejected(
+                file,
+                "unreadable_workbook",
+                f"no sheet named {mapping.sheet!r} (sheets: {[n for n, _, _ in sheets]}; "
+                f"mapping {mapping.name})",
+            )
+        return mapping.sheet
+    visible = [n for n, v, _ in sheets if v]
+    if not visible:
+        raise FileRejected(file, "hidden_sheet", f"every sheet is hidden ({hidden}): nothing visible to read")
+    if len(visible) == 1:
+        return visible[0]
+    duckdb_ext.load(con, "excel")
+    top = mapping.header_row - mapping.header_rows + 1
+    candidates = []
+    for name in visible:
+        try:
+            cells = con.execute(
+                f"SELECT * FROM read_xlsx({_sql_str(str(path))}, header=false, all_varchar=true, "
+                f"sheet={_sql_str(name)}, range={_sql_str(f'A{top}:ZZ{mapping.header_row}')}, "
+                "stop_at_empty=false)"
+            ).fetchall()
+        except duckdb.Error:
+            continue  # an empty or unreadable sheet is no candidate
+        heads = {(c or "").strip() for row in cells for c in row} - {""}
+        known = mapping.sources() | set(mapping.columns) | set(get_feed(mapping.feed).column_names)
+        if heads & known:
+            candidates.append(name)
+    if len(candidates) == 1:
+        return candidates[0]
+    raise FileRejected(
+        file,
+        "several_visible_sheets",
+        f"{len(candidates) if candidates else len(visible)} visible sheets "
+        f"{candidates or visible} could hold the data"
+        f"{f' (hidden, not read: {hidden})' if hidden else ''}: "
+        f"name the one to read with `sheet:` in mapping {mapping.name}",
+    )
+
+
+def _read_xlsx(
+    con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, file: str
+) -> tuple[list[str], list[tuple[int, int]]]:
     """Excel via DuckDB's excel extension, as text; returns the source header names.
 
     Title rows above the header are skipped (``header_row`` is the 1-based row of the last header
@@ -212,14 +312,16 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, fil
     copied to every cell it covers, and a column's header lines are joined with '_' (a repeated
     part, from a vertical merge, once). Merged cells in the data (a unit merged down over its
     staff rows) are filled the same way, in SQL. Blank rows are skipped; source_row is the
-    spreadsheet row number.
+    spreadsheet row number. Only a visible sheet is read (`_choose_sheet`). Also returns the data
+    cells holding a formula without a stored value, as (row, 0-based column).
     """
     check_zip_bomb(path, file)
     duckdb_ext.load(con, "excel")
+    chosen = _choose_sheet(con, path, mapping, file)
     top = mapping.header_row - mapping.header_rows + 1
     first_data = mapping.header_row + 1
     try:
-        merges = xlsx_merged_ranges(path, mapping.sheet)
+        merges, formulas = xlsx_sheet_scan(path, chosen)
     except (zipfile.BadZipFile, KeyError, ET.ParseError, StopIteration, EOFError, OSError) as exc:
         raise FileRejected(
             file, "unreadable_workbook", f"not a readable .xlsx workbook: {_first_line(str(exc))}"
@@ -236,7 +338,7 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, fil
                 f"{mapping.header_rows} header row(s) ending at row {mapping.header_row}: "
                 "set header_row/header_rows to cover the whole merged header",
             )
-    sheet = f", sheet={_sql_str(mapping.sheet)}" if mapping.sheet else ""
+    sheet = f", sheet={_sql_str(chosen)}"
     src = _sql_str(str(path))
     try:
         header_rows = con.execute(
@@ -297,7 +399,7 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, fil
         f"FROM xlsx_raw WHERE {not_blank}"
     )
     con.execute("DROP TABLE xlsx_raw")
-    return names
+    return names, [(r, c) for r, c in formulas if r >= first_data and c < len(names)]
 
 
 def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, file: str) -> None:
@@ -352,6 +454,29 @@ def _derived_selects(mapping: Mapping, source_cols: list[str], file: str) -> dic
     return out
 
 
+def _formula_gaps(
+    con: duckdb.DuckDBPyConnection,
+    formulas: list[tuple[int, int]],
+    names: list[str],
+    renames: dict[str, str],
+    mapping: Mapping,
+) -> None:
+    """Temp table `formula_gaps(source_row, column_name)`: canonical cells whose source cell is a
+    formula without a stored value (row rule `formula_without_value:<column>`)."""
+    gaps = set()
+    for row, col in formulas:
+        src = names[col]
+        if src in renames:
+            gaps.add((row, renames[src]))
+        for canonical, (_, headers, _) in mapping.derive.items():
+            if src in headers:
+                gaps.add((row, canonical))
+    if not gaps:
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE formula_gaps (source_row BIGINT, column_name VARCHAR)")
+    con.executemany("INSERT INTO formula_gaps VALUES (?, ?)", sorted(gaps))
+
+
 def read_delivery(
     con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, file: str
 ) -> tuple[int, list[str]]:
@@ -359,12 +484,15 @@ def read_delivery(
 
     Returns (rows_in, extra_columns). Raises FileRejected for file-level problems.
     """
+    con.execute("DROP TABLE IF EXISTS formula_gaps")  # never a previous file's
     if path.stat().st_size == 0:
         raise FileRejected(file, "empty_file", "the file has no bytes")
+    formulas: list[tuple[int, int]] = []
+    xlsx_names: list[str] = []
     if mapping.format == "csv":
         _read_csv(con, path, mapping, file)
     elif mapping.format == "xlsx":
-        _read_xlsx(con, path, mapping, file)
+        xlsx_names, formulas = _read_xlsx(con, path, mapping, file)
     else:
         _read_parquet(con, path, file)
 
@@ -412,6 +540,7 @@ def read_delivery(
         f"CREATE OR REPLACE TEMP TABLE landing_canonical AS SELECT {', '.join(selects)}, {row} "
         "FROM landing_text"
     )
+    _formula_gaps(con, formulas, xlsx_names, renames, mapping)
     rows_in = con.execute("SELECT count(*) FROM landing_canonical").fetchone()[0]
     if rows_in == 0:
         raise FileRejected(file, "empty_file", "header present but no data rows")

@@ -7,6 +7,10 @@ auditor can trace any rejected row to the rule that rejected it.
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+from pathlib import Path
+
 import duckdb
 
 from grassroots.feeds import Column, Feed, Pii
@@ -29,6 +33,17 @@ DEFAULT_TIMESTAMP_FORMATS = (
 # A unit of more than this many people is not a village or community: the delivery is wrong.
 MAX_UNIT_POPULATION = 2_000_000
 COUNT_TYPES = {"BIGINT", "INTEGER"}
+
+# The number grammar (docs/onboarding.md, "How values are parsed"): a value is read only when it
+# matches exactly; anything else (12,34 / 12.7 in a count / 0x10 / 1e3) is quarantined, never
+# rounded or reinterpreted. A mapping may declare one thousands separator (`thousands_separator`),
+# which is then accepted between groups of three digits only (1,234,567).
+INTEGER_GRAMMAR = r"[+-]?[0-9]+"
+DECIMAL_GRAMMAR = r"[+-]?[0-9]+(\.[0-9]+)?"
+# Excel stores dates as serial day numbers: accepted in workbooks only, never in a CSV column.
+EXCEL_SERIAL = r"[0-9]{5}(\.[0-9]+)?"
+# The plausible-date window (one source for dbt and Python): dbt_project/seeds/date_plausibility.csv.
+PLAUSIBILITY_SEED = Path("seeds") / "date_plausibility.csv"
 
 
 def _q(name: str) -> str:
@@ -69,13 +84,32 @@ def _formats(col: Column, mapping: Mapping) -> tuple[str, str, tuple[str, ...]]:
         return "a date", "date_formats", mapping.date_formats or DEFAULT_DATE_FORMATS
     if col.type == "TIMESTAMP":
         return "a timestamp", "timestamp_formats", mapping.timestamp_formats or DEFAULT_TIMESTAMP_FORMATS
-    return "a number", "", ()
+    if col.type in COUNT_TYPES:
+        return "a whole number (digits, optional sign)", "", ()
+    return "a decimal number (digits, optional sign, one '.')", "", ()
+
+
+def shape_sql(expr: str) -> str:
+    """A value's layout without its content: digits -> 9, letters -> a / A (`12,34` -> `99,99`)."""
+    return (
+        f"regexp_replace(regexp_replace(regexp_replace({expr}, '[0-9]', '9', 'g'), "
+        "'[a-z]', 'a', 'g'), '[A-Z]', 'A', 'g')"
+    )
+
+
+def sample_value_sql(col: Column) -> str:
+    """A non-personal column's value in a quarantine sample: as delivered, except a value that did not
+    parse, which shows only its shape (it may be anything: a shifted column, a phone number...)."""
+    raw = _q(f"_raw_{col.name}")
+    if col.type == "VARCHAR":
+        return raw
+    return f"(CASE WHEN {_q(col.name)} IS NULL THEN {shape_sql(raw)} ELSE {raw} END)"
 
 
 def parse_failures(con: duckdb.DuckDBPyConnection, feed: Feed, mapping: Mapping) -> list[str]:
     """Columns whose present values did not parse, naming the formats tried and the values' shapes.
 
-    A shape keeps a value's layout, not its content (digits -> 9, letters -> A): `01/31/2024 09:15 PM`
+    A shape keeps a value's layout, not its content (digits -> 9, letters -> a / A): `01/31/2024 09:15 PM`
     is `99/99/9999 99:99 AA`. A value that is there but unreadable is a parse error, never "missing".
     """
     out = []
@@ -83,7 +117,7 @@ def parse_failures(con: duckdb.DuckDBPyConnection, feed: Feed, mapping: Mapping)
         if col.type == "VARCHAR" or col.pii is not None:
             continue
         raw, typed = _q(f"_raw_{col.name}"), _q(col.name)
-        shape = f"regexp_replace(regexp_replace({raw}, '[0-9]', '9', 'g'), '[A-Za-z]', 'A', 'g')"
+        shape = shape_sql(raw)
         n, shapes = con.execute(
             f"SELECT count(*), list(DISTINCT {shape}) FILTER (WHERE {shape} IS NOT NULL)[1:3] "
             f"FROM checked WHERE {raw} IS NOT NULL AND {typed} IS NULL"
@@ -113,36 +147,102 @@ def mapping_checks(mapping: Mapping) -> list[tuple[str, str]]:
     return checks
 
 
+def _number_text(text: str, mapping: Mapping) -> str:
+    """The text with the mapping's declared thousands separator removed where it separates groups of
+    three digits; elsewhere it stays, so `12,34` under `,` does not parse."""
+    sep = mapping.thousands_separator
+    if not sep:
+        return text
+    groups = f"[+-]?[0-9]{{1,3}}([{sep}][0-9]{{3}})+(\\.[0-9]+)?"  # sep: one of THOUSANDS_SEPARATORS
+    return (
+        f"(CASE WHEN regexp_full_match({text}, {_lit(groups)}) THEN replace({text}, {_lit(sep)}, '') "
+        f"ELSE {text} END)"
+    )
+
+
 def typed_sql(col: Column, mapping: Mapping) -> str:
+    """The typed value, or NULL when the text does not parse exactly (rule `unparseable_<type>`)."""
     text = _text(col, mapping)
+    # Excel serials only where a spreadsheet cell can hold one: a 5-digit number in a CSV is not a date.
+    serial = mapping.format == "xlsx"
     if col.type == "DATE":
         fmts = mapping.date_formats or DEFAULT_DATE_FORMATS
         ts_fmts = mapping.timestamp_formats or DEFAULT_TIMESTAMP_FORMATS
         # Excel stores dates as serial day numbers counted from 1899-12-30 (a date-time cell has a
         # fraction: its date is the whole part). A date written with a time of day is accepted too.
+        parsed = (
+            f"CAST(coalesce(try_strptime({text}, {_list(fmts)}), "
+            f"try_strptime({text}, {_list(ts_fmts)})) AS DATE)"
+        )
+        if not serial:
+            return f"(CASE WHEN regexp_full_match({text}, {_lit(EXCEL_SERIAL)}) THEN NULL ELSE {parsed} END)"
         return (
-            f"(CASE WHEN regexp_full_match({text}, '\\d{{5}}(\\.\\d+)?') "
+            f"(CASE WHEN regexp_full_match({text}, {_lit(EXCEL_SERIAL)}) "
             f"THEN DATE '1899-12-30' + CAST(floor(CAST({text} AS DOUBLE)) AS INTEGER) "
-            f"ELSE CAST(coalesce(try_strptime({text}, {_list(fmts)}), "
-            f"try_strptime({text}, {_list(ts_fmts)})) AS DATE) END)"
+            f"ELSE {parsed} END)"
         )
     if col.type == "TIMESTAMP":
         fmts = mapping.timestamp_formats or DEFAULT_TIMESTAMP_FORMATS
-        local = (
-            f"(CASE WHEN regexp_full_match({text}, '\\d{{5}}(\\.\\d+)?') "
-            f"THEN TIMESTAMP '1899-12-30' + "
-            f"to_microseconds(CAST(round(CAST({text} AS DOUBLE) * 86400e6) AS BIGINT)) "
-            f"ELSE try_strptime({text}, {_list(fmts)}) END)"
-        )
+        parsed = f"try_strptime({text}, {_list(fmts)})"
+        if serial:
+            local = (
+                f"(CASE WHEN regexp_full_match({text}, {_lit(EXCEL_SERIAL)}) "
+                f"THEN TIMESTAMP '1899-12-30' + "
+                f"to_microseconds(CAST(round(CAST({text} AS DOUBLE) * 86400e6) AS BIGINT)) "
+                f"ELSE {parsed} END)"
+            )
+        else:
+            local = f"(CASE WHEN regexp_full_match({text}, {_lit(EXCEL_SERIAL)}) THEN NULL ELSE {parsed} END)"
         if mapping.timezone == WAREHOUSE_TIMEZONE:
             return local
         # The supplier's wall-clock time, as the same instant on the warehouse's clock (ICU).
         return f"timezone({_lit(WAREHOUSE_TIMEZONE)}, timezone({_lit(mapping.timezone)}, {local}))"
     if col.type in COUNT_TYPES:
-        return f"TRY_CAST(replace({text}, ',', '') AS {col.type})"
+        num = _number_text(text, mapping)
+        # TRY_CAST alone would round 12.7 to 13 and read 0x10 as 16: only the grammar is cast.
+        return (
+            f"(CASE WHEN regexp_full_match({num}, {_lit(INTEGER_GRAMMAR)}) "
+            f"THEN TRY_CAST({num} AS {col.type}) END)"
+        )
     if col.type == "DOUBLE":
-        return f"TRY_CAST({text} AS DOUBLE)"
+        num = _number_text(text, mapping)
+        return (
+            f"(CASE WHEN regexp_full_match({num}, {_lit(DECIMAL_GRAMMAR)}) "
+            f"THEN TRY_CAST({num} AS DOUBLE) END)"
+        )
     return text
+
+
+def date_window(dbt_project_dir: Path, column: str, delivery_date: dt.date) -> tuple[dt.date, dt.date]:
+    """(earliest, latest) plausible value of a date column in a delivery of `delivery_date`, from the
+    seed date_plausibility.csv (its `*` row unless the column has its own)."""
+    with (dbt_project_dir / PLAUSIBILITY_SEED).open(encoding="utf-8") as fh:
+        rows = {r["column_name"]: r for r in csv.DictReader(fh)}
+    row = rows.get(column) or rows["*"]
+    years = int(row["latest_years_after_delivery"])
+    try:
+        latest = delivery_date.replace(year=delivery_date.year + years)
+    except ValueError:  # 29 February in a year without one
+        latest = delivery_date.replace(year=delivery_date.year + years, day=28)
+    return dt.date.fromisoformat(row["earliest_date"]), latest
+
+
+def plausibility_checks(feed: Feed, delivery_date: dt.date, dbt_project_dir: Path) -> list[tuple[str, str]]:
+    """`implausible_date:<col>`: a date (or timestamp's day) outside the seed's window. Critical: the
+    row is quarantined, so one mistyped year (2204) never becomes a month of every mart."""
+    out = []
+    for col in feed.columns:
+        if col.type not in ("DATE", "TIMESTAMP"):
+            continue
+        earliest, latest = date_window(dbt_project_dir, col.name, delivery_date)
+        day = f"CAST({_q(col.name)} AS DATE)"
+        out.append(
+            (
+                f"implausible_date:{col.name}",
+                f"{day} < DATE '{earliest.isoformat()}' OR {day} > DATE '{latest.isoformat()}'",
+            )
+        )
+    return out
 
 
 def rule_checks(feed: Feed) -> list[tuple[str, str]]:
@@ -228,8 +328,50 @@ def load_ref_codes(con: duckdb.DuckDBPyConnection, ref_codes_parquet: str) -> No
         )
 
 
-def build_typed(con: duckdb.DuckDBPyConnection, feed: Feed, mapping: Mapping, ref_codes_parquet: str) -> None:
-    """Create temp table `checked`: typed canonical columns, `_raw_*` text, and `_rules` (list)."""
+def formula_checks(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """`formula_without_value:<col>`: a workbook cell holding a formula but no stored result (the file
+    was saved without calculating). The value is unknown, not missing: the row names the formula."""
+    try:
+        cols = con.execute("SELECT DISTINCT column_name FROM formula_gaps ORDER BY 1").fetchall()
+    except duckdb.CatalogException:
+        return []
+    return [
+        (
+            f"formula_without_value:{c}",
+            f"source_row IN (SELECT source_row FROM formula_gaps WHERE column_name = {_lit(c)})",
+        )
+        for (c,) in cols
+    ]
+
+
+def _detail_sql(name: str, cond: str, window: dict[str, str]) -> str:
+    """The row's detail for a broken rule: its name, with the raw value's shape for a parse failure
+    (never the value) and the window for an implausible date."""
+    kind, _, col = name.partition(":")
+    if kind.startswith("unparseable_"):
+        return f"{_lit(name + ' (value shaped ')} || {shape_sql(_q('_raw_' + col))} || ')'"
+    if kind == "implausible_date":
+        return _lit(f"{name} (outside {window[col]}, seed date_plausibility)")
+    if kind == "formula_without_value":
+        return _lit(f"{name} (formula without a stored value: the workbook was saved uncalculated)")
+    return _lit(name)
+
+
+def build_typed(
+    con: duckdb.DuckDBPyConnection,
+    feed: Feed,
+    mapping: Mapping,
+    ref_codes_parquet: str,
+    *,
+    delivery_date: dt.date | None = None,
+    dbt_project_dir: Path | None = None,
+) -> None:
+    """Create temp table `checked`: typed canonical columns, `_raw_*` text, `_rules` (list of the rule
+    names broken) and `_details` (the same, each with what the quarantine may show of the value).
+
+    `delivery_date`: dates outside the plausible window of the delivery (seed date_plausibility.csv
+    under `dbt_project_dir`, default the project's) break `implausible_date:<col>`.
+    """
     load_ref_codes(con, ref_codes_parquet)
     selects = []
     for col in feed.columns:
@@ -250,11 +392,25 @@ def build_typed(con: duckdb.DuckDBPyConnection, feed: Feed, mapping: Mapping, re
         f"WHERE unit_code IN ({file_codes})"
     )
     # One statement: each rule as a flag column, then the list of the names of the rules broken.
-    # The mapping's own rules first: the more specific name is the row's `rule`.
-    checks = mapping_checks(mapping) + rule_checks(feed)
+    # A formula without its value first (it explains the empty cell), then the mapping's own rules:
+    # the more specific name is the row's `rule`.
+    checks = formula_checks(con) + mapping_checks(mapping) + rule_checks(feed)
+    window: dict[str, str] = {}
+    if delivery_date is not None:
+        from grassroots.config import settings
+
+        project = dbt_project_dir or settings().dbt_project_dir
+        checks += plausibility_checks(feed, delivery_date, project)
+        for col in feed.columns:
+            if col.type in ("DATE", "TIMESTAMP"):
+                lo, hi = date_window(project, col.name, delivery_date)
+                window[col.name] = f"{lo.isoformat()}..{hi.isoformat()}"
     key = ", ".join(_q(k) for k in feed.key)
     flag_cols = ", ".join(f"coalesce(({cond}), false) AS _f{i}" for i, (_, cond) in enumerate(checks))
     rules = ", ".join(f"CASE WHEN _f{i} THEN {_lit(name)} END" for i, (name, _) in enumerate(checks))
+    details = ", ".join(
+        f"CASE WHEN _f{i} THEN {_detail_sql(name, cond, window)} END" for i, (name, cond) in enumerate(checks)
+    )
     drop = ", ".join(f"_f{i}" for i in range(len(checks)))
     # Nearly every row breaks no rule: build (and filter) the list of names only for those that do.
     broken = " OR ".join(f"_f{i}" for i in range(len(checks)))
@@ -264,11 +420,15 @@ def build_typed(con: duckdb.DuckDBPyConnection, feed: Feed, mapping: Mapping, re
         f"flagged AS (SELECT typed.*, firsts._first_row, {flag_cols} "
         f"FROM typed LEFT JOIN firsts USING ({key})) "
         f"SELECT * EXCLUDE ({drop}, _first_row), CASE WHEN {broken} "
-        f"THEN list_filter([{rules}], x -> x IS NOT NULL) ELSE []::VARCHAR[] END AS _rules "
-        "FROM flagged"
+        f"THEN list_filter([{rules}], x -> x IS NOT NULL) ELSE []::VARCHAR[] END AS _rules, "
+        f"CASE WHEN {broken} THEN list_filter([{details}], x -> x IS NOT NULL) ELSE []::VARCHAR[] END "
+        "AS _details FROM flagged"
     )
     # The text copies are no longer needed: free their memory before the zones are written.
-    con.execute("DROP VIEW typed; DROP TABLE IF EXISTS landing_text; DROP TABLE IF EXISTS landing_canonical")
+    con.execute(
+        "DROP VIEW typed; DROP TABLE IF EXISTS landing_text; DROP TABLE IF EXISTS landing_canonical; "
+        "DROP TABLE IF EXISTS formula_gaps"
+    )
 
 
 def pseudonymised_selects(

@@ -5,7 +5,9 @@
 --            but no population of their own);
 --   months = per county, the months in which THAT county has data in some feed (roster
 --            snapshot_date, registration as_of_date, case reported_at), within the evaluation period
---            (seed evaluation_period: start_month … end_month, blank end = no bound). So an old
+--            (seed evaluation_period: start_month … end_month; a blank end_month means "up to the
+--            month of the latest delivery date", so a mistyped future date that got past the ingest's
+--            plausibility rule can never open a month nobody has delivered yet). So an old
 --            delivery for one county (a 2011 case log) adds no month outside the period and no month
 --            to any other county. Resident population is quarterly/yearly and carried forward, so
 --            it does not add months of its own.
@@ -102,6 +104,20 @@ evaluated_units as (
 
 ),
 
+latest_delivery as (
+
+    -- Month of the latest delivery date of any feed: the open end of the evaluation period.
+    select {{ month_start('max(delivered.delivery_date)') }} as month
+    from (
+        select delivery_date from staff_posts
+        union all
+        select delivery_date from registration
+        union all
+        select delivery_date from cases
+    ) as delivered
+
+),
+
 feed_county_months as (
 
     select county_code, {{ month_start('snapshot_date') }} as month from staff_posts
@@ -119,9 +135,10 @@ county_months as (
         feed_county_months.month
     from feed_county_months
     cross join period
+    cross join latest_delivery
     where
         feed_county_months.month >= period.start_month
-        and (period.end_month is null or feed_county_months.month <= period.end_month)
+        and feed_county_months.month <= coalesce(period.end_month, latest_delivery.month, feed_county_months.month)
 
 ),
 
