@@ -48,6 +48,9 @@ MARKER = "hmac:"
 _EDGE_L, _EDGE_R = "(?:^|[^0-9A-Za-z])", "(?:$|[^0-9A-Za-z])"
 ID_PATTERN = _EDGE_L + "([0-9]{17}[0-9Xx])" + _EDGE_R
 PHONE_PATTERN = _EDGE_L + "((?:\\+?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]){8})" + _EDGE_R
+# Either shape, without the check digit: one cheap test per cell; the extraction (and the check
+# digit) runs only on the cells it lets through, which costs 20 times more per cell.
+CANDIDATE_PATTERN = _EDGE_L + "(?:[0-9]{17}[0-9Xx]|(?:\\+?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]){8})" + _EDGE_R
 
 
 def _q(name: str) -> str:
@@ -58,12 +61,31 @@ def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def found_sql(text: str) -> str:
+def found_sql(text: str, guard: str | None = None) -> str:
     """SQL: the first ID number (valid check digit) or mobile number in `text`, in canonical form
-    (18 characters with an upper-case X, or 11 digits), else NULL."""
+    (18 characters with an upper-case X, or 11 digits), else NULL.
+
+    `guard`: a cheaper condition that holds for every cell that can hold one (see `_guard`).
+    """
+    candidate = f"regexp_matches({text}, {_lit(CANDIDATE_PATTERN)})"
     ids = f"list_filter(regexp_extract_all({text}, {_lit(ID_PATTERN)}, 1), x -> {id_check_sql('x')})"
     phone = f"regexp_extract({text}, {_lit(PHONE_PATTERN)}, 1)"
-    return f"coalesce(upper({ids}[1]), nullif(right(regexp_replace({phone}, '[^0-9]', '', 'g'), 11), ''))"
+    found = f"coalesce(upper({ids}[1]), nullif(right(regexp_replace({phone}, '[^0-9]', '', 'g'), 11), ''))"
+    return f"(CASE WHEN {guard + ' AND ' if guard else ''}{candidate} THEN {found} END)"
+
+
+def _guard(col, enums: tuple[str, ...] | None) -> str | None:
+    """Cells that cannot hold an identifier are skipped before any regular expression: a parsed date
+    or timestamp, a number below 10^10 (a mobile is 1.3e10 or more, an ID number 1e16), a value
+    of the column's enumeration."""
+    typed = _q(col.name)
+    if col.type in ("DATE", "TIMESTAMP"):
+        return f"{typed} IS NULL"
+    if col.type != "VARCHAR":
+        return f"({typed} IS NULL OR abs({typed}) >= 1e10)"
+    if enums:
+        return f"{typed} NOT IN ({', '.join(_lit(v) for v in enums)})"
+    return None
 
 
 def scanned_columns(feed: Feed, mapping: Mapping) -> list[str]:
@@ -121,7 +143,8 @@ def scan_checked(
     if not columns:
         return result
     staff_whole = feed.name == "staff_roster" and "staff_id" in columns
-    found = [f"{found_sql(_q('_raw_' + c))} AS {_q(c)}" for c in columns]
+    spec = {c.name: c for c in feed.columns}
+    found = [f"{found_sql(_q('_raw_' + c), _guard(spec[c], feed.enums.get(c)))} AS {_q(c)}" for c in columns]
     if staff_whole:
         # A staff id that is, as a whole, a valid ID number: hashed and kept (not quarantined).
         found.append(

@@ -251,3 +251,22 @@ def test_mapping_check_masks_declared_staff_id(tmp_path: Path, monkeypatch: pyte
     assert report.verdict == "would_load", report.reason
     assert ID_OK not in report.format()
     assert report.samples[0]["staff_id"] == "•••"
+
+
+def test_guards_skip_only_cells_that_cannot_hold_an_identifier() -> None:
+    """A parsed timestamp and an enum value are skipped unread; an unparsed timestamp cell and a
+    value outside the enumeration are searched."""
+    con = duckdb.connect()
+    _checked(
+        con,
+        "case_log",
+        [
+            {"case_id": "C1", "satisfaction": "satisfied", "reported_at": None},
+            {"case_id": "C2", "satisfaction": PHONE},
+        ],
+    )
+    con.execute("UPDATE checked SET _raw_reported_at = ? WHERE source_row = 1", [PHONE])
+    scan = scan_checked(con, get_feed("case_log"), _mapping("case_log"), KEY)
+    assert scan.quarantined == {"satisfaction": 1, "reported_at": 1}
+    rules = con.execute("SELECT _rules FROM checked ORDER BY source_row").fetchall()
+    assert rules == [(["personal_data_in:reported_at"],), (["personal_data_in:satisfaction"],)]
