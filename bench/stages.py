@@ -86,6 +86,7 @@ def ingest(feed_name: str, until: dt.date | None, validate: bool = True) -> dict
         n, _extra = read_delivery(staging, delivery.path, mapping, delivery.source_file)
         result.rows_in = n
         row_rules.build_typed(staging, feed, mapping, str(divisions_path()))
+        ing.scan_checked(staging, feed, mapping, key)  # personal data by content, as the ingest does
         bad = staging.execute("SELECT count(*) FROM checked WHERE len(_rules) > 0").fetchone()[0]
         result.rows_quarantined, result.rows_loaded = bad, n - bad
         stages["read_type_rules"] += time.perf_counter() - t

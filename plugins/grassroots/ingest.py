@@ -45,6 +45,7 @@ from grassroots.landing import (
 )
 from grassroots.mappings import Mapping, MappingError, load_mappings, mapping_for
 from grassroots.pii import hmac_sql, pii_key, pseudonymise_columns, set_hmac_key
+from grassroots.pii_content import ContentScan, scan_checked
 from grassroots.read_delivery import FileRejected, read_delivery
 from grassroots.reference import divisions_path
 from grassroots.warehouse import connect, duckdb_config, ensure_schemas, raw_table_ddl
@@ -90,6 +91,8 @@ class LoadResult:
     # sha256 of the mapping file the delivery was read with: which version of the mapping loaded it.
     mapping_sha256: str | None = None
     mapping: str | None = None
+    # Warning findings kept in audit.load_log.error of a loaded file (e.g. staff ids that are ID numbers).
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -413,6 +416,7 @@ def ingest_delivery(
                 delivery_date=delivery.delivery_date,
                 dbt_project_dir=cfg.dbt_project_dir,
             )
+            scan = scan_checked(con, feed, mapping, key)  # before any value leaves this connection
             _kill_point("read")
             bad = con.execute("SELECT count(*) FROM checked WHERE len(_rules) > 0").fetchone()[0]
             result.rows_quarantined = bad
@@ -430,6 +434,7 @@ def ingest_delivery(
                 )
                 if blocked_msg:
                     raise DeliveryBlocked(blocked_msg + _parse_note(con, feed, mapping))
+            _note_scan(result, scan)
             if rows_in and bad / rows_in > MAX_QUARANTINE_SHARE:
                 top = con.execute(
                     "SELECT _rules[1], count(*) FROM checked WHERE len(_rules) > 0 "
@@ -474,6 +479,14 @@ def ingest_delivery(
     feed_log.add(result)
     result.seconds = round(time.monotonic() - started, 3)
     return result
+
+
+def _note_scan(result: LoadResult, scan: ContentScan) -> None:
+    """The content scan's findings: in the log and the load audit; undeclared ID-number staff ids warn."""
+    result.notes += scan.notes()
+    result.warnings += int(bool(scan.staff_ids_hashed and not scan.declared))
+    for note in scan.notes():
+        log.warning("%s: %s", result.source_file, note)
 
 
 def _parse_note(con: duckdb.DuckDBPyConnection, feed: Feed, mapping: Mapping) -> str:
@@ -602,7 +615,8 @@ def _publish(
             restated = _superseded(wh, feed, result.load_id)
             result.supersedes = replaced + [x for x in restated if x not in replaced]
             _mark_superseded(wh, delivery, replaced, result.load_id)
-            note = f"note: extra column(s) ignored: {result.extra_columns}" if result.extra_columns else None
+            notes = [f"extra column(s) ignored: {result.extra_columns}"] if result.extra_columns else []
+            note = "note: " + "; ".join(notes + result.notes) if notes + result.notes else None
             _insert_audit(
                 wh,
                 result,

@@ -87,6 +87,7 @@ def check_file(path: Path, mapping_name: str | None = None, *, suite: bool = Tru
     """The dry run; never raises for a bad file or mapping: the report's verdict says what would happen."""
     from grassroots import row_rules
     from grassroots.ingest import MAX_QUARANTINE_SHARE, _parse_note, staging_connection
+    from grassroots.pii_content import scan_checked
     from grassroots.read_delivery import FileRejected, read_delivery
     from grassroots.reference import divisions_path
 
@@ -113,11 +114,16 @@ def check_file(path: Path, mapping_name: str | None = None, *, suite: bool = Tru
             c: v for c, v in mapping.defaults.items() if c not in dict(report.headers).values()
         }
         row_rules.build_typed(con, feed, mapping, str(divisions_path()))
+        # Personal data in the wrong column is quarantined and hashed as the ingest would; the key
+        # is a throwaway (nothing is stored), so no real key is needed for a dry run.
+        scan_checked(con, feed, mapping, os.urandom(32))
         report.rules = con.execute(
             "SELECT rule, count(*) FROM (SELECT unnest(_rules) AS rule FROM checked) "
             "GROUP BY 1 ORDER BY 2 DESC, 1"
         ).fetchall()
-        report.samples = _samples(con, feed)
+        report.samples = _samples(
+            con, feed, personal={"staff_id"} if mapping.staff_id_is_id_number else set()
+        )
         bad = con.execute("SELECT count(*) FROM checked WHERE len(_rules) > 0").fetchone()[0]
         blocked = None
         if suite:
@@ -143,14 +149,15 @@ def _headers(con, mapping: Mapping) -> list[tuple[str, str | None]]:
     return [(c, mapping.canonical_name(c) or used.get(c)) for c in cols]
 
 
-def _samples(con, feed, n: int = 5) -> list[dict]:
+def _samples(con, feed, n: int = 5, personal: set[str] = frozenset()) -> list[dict]:
     cols = ", ".join(f'"{c.name}"' for c in feed.columns)
+    masked = {c.name for c in feed.columns if c.pii is not None} | set(personal)
     cur = con.execute(f"SELECT {cols} FROM checked ORDER BY source_row LIMIT {n}")
     out = []
     for row in cur.fetchall():
         out.append(
             {
-                c.name: (MASK if c.pii is not None and v is not None else (str(v) if v is not None else None))
+                c.name: (MASK if c.name in masked and v is not None else (str(v) if v is not None else None))
                 for c, v in zip(feed.columns, row, strict=True)
             }
         )

@@ -13,7 +13,9 @@ a value map becomes: `keep` (default; an enum column then quarantines it as not_
 or `quarantine` (rule `unmapped_value:<column>`)), and `timezone` (the IANA zone the supplier's
 timestamps are written in; default Asia/Shanghai, the zone every timestamp is stored in), and
 `derive` (a column built from several source columns by one operation of a closed set:
-coalesce, first_non_empty, concat, date_from_parts; no expressions, no SQL).
+coalesce, first_non_empty, concat, date_from_parts; no expressions, no SQL), and
+`staff_id_is_id_number` (roster feeds: the supplier's staff ids are resident ID numbers, so they
+are pseudonymised like `id_number`; see grassroots.pii_content).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ _KEYS = {
     "unmapped",
     "timezone",
     "derive",
+    "staff_id_is_id_number",
 }
 # The closed set of derivations (no expressions, no SQL from a mapping): op -> what its argument is.
 DERIVE_OPS = {
@@ -97,6 +100,8 @@ class Mapping:
     thousands_separator: str | None = None
     # canonical column -> (op, source headers, separator) for columns built from several sources
     derive: dict[str, tuple[str, tuple[str, ...], str]] = field(default_factory=dict)
+    # The supplier's staff_id is the person's resident ID number (工号 = 身份证号): hashed like id_number.
+    staff_id_is_id_number: bool = False
 
     def sources(self) -> set[str]:
         """Every source header the mapping reads (renamed or used by a derivation)."""
@@ -268,6 +273,7 @@ def parse_mapping(doc: Any, path: Path) -> Mapping:
     if header_rows > header_row:
         raise _fail(path, "'header_rows' cannot exceed 'header_row' (the row of the last header line)")
     derive = _parse_derive(doc, feed, sources, defaults, path)
+    staff_id_is_id_number = _staff_id_is_id_number(doc, feed, path)
     _check_schema(doc, path)
     timezone = str(doc.get("timezone", WAREHOUSE_TIMEZONE))
     try:
@@ -304,7 +310,21 @@ def parse_mapping(doc: Any, path: Path) -> Mapping:
         timezone=timezone,
         derive=derive,
         thousands_separator=doc.get("thousands_separator"),
+        staff_id_is_id_number=staff_id_is_id_number,
     )
+
+
+def _staff_id_is_id_number(doc: dict, feed, path: Path) -> bool:
+    """`staff_id_is_id_number: true|false` (text, as every value): only for a feed with a staff_id."""
+    if "staff_id_is_id_number" not in doc:
+        return False
+    value = str(doc["staff_id_is_id_number"]).strip().lower()
+    where = f"staff_id_is_id_number{_line(doc, 'staff_id_is_id_number')}"
+    if value not in ("true", "false"):
+        raise _fail(path, f"{where}: must be true or false, not {doc['staff_id_is_id_number']!r}")
+    if "staff_id" not in feed.column_names:
+        raise _fail(path, f"{where}: feed {feed.name} has no staff_id column")
+    return value == "true"
 
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "include" / "mappings" / "mapping.schema.json"
