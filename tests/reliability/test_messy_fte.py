@@ -3,7 +3,8 @@
 The region's January roster gets two more rows for a person already on it at 1.0 FTE: the same ID
 number (and name and phone) at two other units, 1.0 each, one row under the same staff_id, one under
 another. Real ingest (the roster validated by its Great Expectations suite), real reference tables,
-real `dbt build` with every data test. Expected: the delivery loads whole; the build passes with the
+real `dbt build` with every data test. Expected: the delivery loads whole with the suite's warning
+fte.person_total_at_most_one on its three posts (ID number masked); the build passes with the
 warning test person_fte_at_most_one reporting one person; int_staff_fte_over_one lists that person by
 the pseudonymised ID number, three units, 3.0 FTE; the staffing marts count the person once, 1/3 at
 each unit (docs/methodology.md, "One person's FTE across units").
@@ -75,6 +76,20 @@ def test_one_person_at_full_time_in_three_units(region: Path, tmp_path: Path) ->
     assert {r.status for r in results} == {"loaded"}, [(r.source_file, r.status, r.error) for r in results]
     january = next(r for r in results if r.source_file.endswith("staff_roster_350206_202401.csv"))
     assert january.rows_quarantined == 0 and january.rows_loaded == january.rows_in
+
+    # at ingest: the roster suite's warning (the delivery is published), ID numbers masked
+    checks = _query(
+        data / "warehouse.duckdb",
+        "SELECT file, success, severity, unexpected_count, unexpected_sample FROM audit.validation_results "
+        "WHERE feed = 'staff_roster' AND expectation = 'expect_column_sum_within_groups_to_be_at_most' "
+        "ORDER BY file",
+    )
+    assert [(Path(f).name, ok, sev, n) for f, ok, sev, n, _ in checks] == [
+        ("staff_roster_350206_202401.csv", False, "warning", 3),
+        ("staff_roster_350206_202402.csv", True, "warning", 0),
+        ("staff_roster_350206_202403.csv", True, "warning", 0),
+    ]
+    assert "sha256:" in checks[0][4] and person["id_number"] not in checks[0][4]
 
     rh.load_reference(data)
     wh = data / "warehouse.duckdb"
@@ -148,8 +163,8 @@ def test_one_person_at_full_time_in_three_units(region: Path, tmp_path: Path) ->
         "deliveries",
         "7-fte-across-units",
         "one person (same ID number) at 1.0 FTE in three units of a roster, under two staff_ids",
-        "loaded whole; warning test person_fte_at_most_one lists the pseudonymised person (3 units, "
-        "3.0 FTE); the staffing marts count 1/3 in each unit (1.0 in all, county total +1 not +3)",
+        "loaded whole; roster suite warns (3 posts, ID masked); dbt warning test person_fte_at_most_one "
+        "lists the pseudonymised person (3 units, 3.0 FTE); staffing marts count 1/3 per unit (1.0 in all)",
         rows=(january.rows_in, january.rows_loaded, january.rows_quarantined),
         marts_identical=False,
     )
