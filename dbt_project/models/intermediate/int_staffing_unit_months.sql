@@ -111,8 +111,10 @@ unit_staffing as (
         unit_code,
         month,
         {{ exact_sum("case when post_category = 'civil_servant' then fte_capped else 0 end") }} as civil_servant_fte,
-        {{ exact_sum("case when post_category = 'public_institution' then fte_capped else 0 end") }} as public_institution_fte,
-        {{ exact_sum("case when post_category = 'community_worker' then fte_capped else 0 end") }} as community_worker_fte,
+        {{ exact_sum("case when post_category = 'public_institution' then fte_capped else 0 end") }}
+            as public_institution_fte,
+        {{ exact_sum("case when post_category = 'community_worker' then fte_capped else 0 end") }}
+            as community_worker_fte,
         {{ exact_sum("case when post_category = 'grid_worker' then fte_capped else 0 end") }} as grid_worker_fte,
         {{ exact_sum("case when post_category = 'auxiliary' then fte_capped else 0 end") }} as auxiliary_fte,
         {{ exact_sum("case when is_formal_post then fte_capped else 0 end") }} as formal_fte,
