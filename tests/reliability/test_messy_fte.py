@@ -90,6 +90,15 @@ def test_one_person_at_full_time_in_three_units(region: Path, tmp_path: Path) ->
         ("staff_roster_350206_202403.csv", True, "warning", 0),
     ]
     assert "sha256:" in checks[0][4] and person["id_number"] not in checks[0][4]
+    # ... and in Data Docs, where the auditor looks: the rule rendered, no identifier of the person
+    with rh.use_data_dir(data, tmp_path / "reports"):
+        from grassroots import data_docs
+
+        site = data_docs.build("reliability").parent
+    pages = "".join(p.read_text(encoding="utf-8", errors="replace") for p in site.rglob("*.html"))
+    assert "fte sums to at most 1 within each id_number and snapshot_date" in pages
+    leaks, scanned = rh.scan_tree(site, {person["id_number"], person["phone"]}, {person["name"]})
+    assert scanned and not leaks, leaks
 
     rh.load_reference(data)
     wh = data / "warehouse.duckdb"
