@@ -58,6 +58,10 @@ UNIT_CODE_REGEX = r"^[0-9]{12}$"
 # Village-level unit codes do not end in 000 (township-level ones do).
 VILLAGE_LEVEL_CONDITION = '~unit_code.str.endswith("000")'
 TOWNSHIP_LEVEL_CONDITION = 'unit_code.str.endswith("000")'
+# A roster post held on its snapshot date (as is_active_at_snapshot in the warehouse).
+ACTIVE_POST_CONDITION = (
+    "(hire_date.isna() | (hire_date <= snapshot_date)) & (exit_date.isna() | (exit_date > snapshot_date))"
+)
 
 _KIND_BY_SQL_TYPE = {
     "VARCHAR": "string",
@@ -327,6 +331,24 @@ def _feed_rules(feed: Feed, delivery_date: dt.date | None) -> list[Rule]:
                 columns=("hire_date", "exit_date"),
                 description="hire_date ≤ exit_date",
                 mostly=critical_mostly(),
+            ),
+            # One person (ID number) at most 1.0 FTE over all units of a snapshot, active posts only
+            # (docs/methodology.md, "One person's FTE across units"). A warning: the warehouse counts
+            # such a person at 1.0 (fte_capped) and lists them (int_staff_fte_over_one).
+            Rule(
+                name="fte.person_total_at_most_one",
+                expectation="ExpectColumnSumWithinGroupsToBeAtMost",
+                kwargs={
+                    "column_list": ["id_number", "snapshot_date", "fte"],
+                    "max_value": 1.0,
+                    "tolerance": 1e-9,
+                    "row_condition": ACTIVE_POST_CONDITION,
+                    "condition_parser": "pandas",
+                },
+                severity=WARNING,
+                scope="frame",
+                columns=("id_number", "snapshot_date", "fte", "hire_date", "exit_date"),
+                description="one person's (ID number's) fte over the snapshot's units ≤ 1.0 (active posts)",
             ),
             Rule(
                 name="hired_by_snapshot",

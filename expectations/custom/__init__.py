@@ -5,6 +5,9 @@ it only from inside functions, never from a DAG file's top level.
 """
 
 from .expect_column_dtype_kind_to_be_in_set import ExpectColumnDtypeKindToBeInSet
+from .expect_column_sum_within_groups_to_be_at_most import (
+    ExpectColumnSumWithinGroupsToBeAtMost,
+)
 from .expect_column_sum_within_groups_to_equal import (
     ExpectColumnSumWithinGroupsToEqual,
 )
@@ -20,6 +23,7 @@ from .expect_timestamps_in_order import ExpectTimestampsInOrder
 
 __all__ = [
     "ExpectColumnDtypeKindToBeInSet",
+    "ExpectColumnSumWithinGroupsToBeAtMost",
     "ExpectColumnSumWithinGroupsToEqual",
     "ExpectColumnValuesToBeInReferenceSet",
     "ExpectColumnValuesToBeValidChineseIdNumber",

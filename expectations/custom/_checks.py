@@ -124,3 +124,23 @@ def group_sums_equal(frame: pd.DataFrame, *, value: float = 0.0, tolerance: floa
         labels = frame.groupby(keys, dropna=False, sort=False, observed=True).ngroup().to_numpy()
         total = np.bincount(labels, weights=filled)[labels]
     return np.abs(total - value) <= tolerance
+
+
+def group_sums_at_most(frame: pd.DataFrame, *, max_value: float = 1.0, tolerance: float = 1e-9) -> np.ndarray:
+    """True where the sum of the last column over the row's group is at most ``max_value`` (+ tolerance).
+
+    The group is given by all columns but the last (e.g. id_number, snapshot_date, fte: one person's
+    FTE over all units of a roster snapshot). Every row of a group gets the group's verdict, so the
+    unexpected rows are all the posts of the persons above the bound. Null summands count as 0.
+    """
+    if len(frame) == 0:
+        return np.ones(0, dtype=bool)
+    keys = list(frame.columns[:-1])
+    values = pd.to_numeric(frame.iloc[:, -1], errors="coerce").astype("float64")
+    filled = values.fillna(0.0).to_numpy()
+    if not keys:
+        total = np.full(len(frame), filled.sum())
+    else:
+        labels = frame.groupby(keys, dropna=False, sort=False, observed=True).ngroup().to_numpy()
+        total = np.bincount(labels, weights=filled)[labels]
+    return total <= max_value + tolerance

@@ -52,6 +52,10 @@ ROW_CONDITIONS = {
     'status == "closed"': "status = 'closed'",
     '~unit_code.str.endswith("000")': "NOT suffix(unit_code, '000')",
     'unit_code.str.endswith("000")': "suffix(unit_code, '000')",
+    "(hire_date.isna() | (hire_date <= snapshot_date)) & (exit_date.isna() | (exit_date > snapshot_date))": (
+        "(hire_date IS NULL OR hire_date <= snapshot_date) "
+        "AND (exit_date IS NULL OR exit_date > snapshot_date)"
+    ),
 }
 _KIND = {
     "VARCHAR": "string",
@@ -191,6 +195,10 @@ class _Spec:
                 self.duplicate_flag = _flag("duplicate_key")
             cols = [_q(x) for x in kw["column_list"]]
             self.missing = self._ignore(kw.get("ignore_row_if", "all_values_are_missing"), cols)
+        elif t == "expect_column_sum_within_groups_to_be_at_most":
+            self.kind = "group_at_most"
+            cols = [_q(x) for x in kw["column_list"]]
+            self.missing = self._ignore(kw.get("ignore_row_if", "any_value_is_missing"), cols)
         elif t == "expect_table_row_count_to_be_between":
             self.kind = "row_count"
         elif t == "expect_column_to_exist":
@@ -227,7 +235,7 @@ def _sample_value(spec: _Spec, row: tuple, names: list[str], types: dict[str, st
     if spec.kind == "not_null":  # the pandas engine's null markers, by column type
         t = types.get(names[0])
         return "NaT" if t in ("DATE", "TIMESTAMP") else "<NA>" if t in ("BIGINT", "INTEGER") else float("nan")
-    if spec.kind in ("multi", "unique"):
+    if spec.kind in ("multi", "unique", "group_at_most"):
         return {
             n: (("NaT" if types.get(n) in ("DATE", "TIMESTAMP") else None) if v is None else v)
             for n, v in zip(names, row, strict=True)
@@ -373,6 +381,30 @@ def validate_table(
                 sample = [_sample_value(s, r[:-1], list(kw["column_list"]), types) for r in got]
                 rows = [r[-1] for r in got]
             success, result = _result_for(s, n, (n, missing, int(unexpected)), sample, rows)
+        elif s.kind == "group_at_most":
+            # every row (in the domain, not missing) of a group whose last column sums above the bound
+            names = list(kw["column_list"])
+            keys = ", ".join(_q(c) for c in names[:-1]) or "NULL"
+            inside = f"({s.domain}) AND NOT ({s.missing})"
+            bound = float(kw.get("max_value", 1.0)) + float(kw.get("tolerance", 1e-9))
+            summed = (
+                f"SELECT *, sum(CASE WHEN {inside} THEN coalesce({_q(names[-1])}, 0) END) "
+                f"OVER (PARTITION BY {keys}) AS _group_sum, {inside} AS _inside FROM {table}"
+            )
+            domain_n, missing, unexpected = con.execute(
+                f"SELECT count(*) FILTER (WHERE {s.domain}), count(*) FILTER (WHERE ({s.domain}) AND "
+                f"({s.missing})), count(*) FILTER (WHERE _inside AND _group_sum > {bound!r}) FROM ({summed})"
+            ).fetchone()
+            sample, rows = [], []
+            if unexpected:
+                cols = ", ".join(_q(c) for c in names)
+                got = con.execute(
+                    f"SELECT {cols}, source_row FROM ({summed}) WHERE _inside AND _group_sum > {bound!r} "
+                    f"ORDER BY source_row LIMIT {SAMPLE_SIZE}"
+                ).fetchall()
+                sample = [_sample_value(s, r[:-1], names, types) for r in got]
+                rows = [r[-1] for r in got]
+            success, result = _result_for(s, n, (domain_n, missing, int(unexpected)), sample, rows)
         else:
             j = index[i]
             counts = (row[j], row[j + 1], row[j + 2])

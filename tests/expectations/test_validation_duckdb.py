@@ -41,18 +41,19 @@ def _frames() -> dict[str, pd.DataFrame]:
     )
     staff = pd.DataFrame(
         {
-            "staff_id": ["s1", "s2", "s2", "s4"],
-            "name": ["甲", "乙", "乙", None],
-            "id_number": ["11010119800101001X", "110101198001010011", "bad", None],
-            "phone": ["1", None, "2", "3"],
-            "unit_code": ["110101001001", "110101001001", "110101001001", "110101001000"],
-            "post_category": ["grid_worker", "civil_servant", "civil_servant", "nope"],
-            "fte": [1.0, 0.0, 1.5, None],
-            "hire_date": TS(["2020-01-01", "2021-01-01", "2030-01-01", "2020-01-01"]),
-            "exit_date": TS([None, "2020-01-01", None, None]),
-            "education": ["bachelor", "phd", None, "college"],
-            "social_work_cert": ["none", "senior", "none", "none"],
-            "snapshot_date": TS(["2024-03-31"] * 4),
+            # s5 is s1's person (same ID number) at another unit: 1.0 + 0.5 FTE in one snapshot
+            "staff_id": ["s1", "s2", "s2", "s4", "s5"],
+            "name": ["甲", "乙", "乙", None, "甲"],
+            "id_number": ["11010119800101001X", "110101198001010011", "bad", None, "11010119800101001X"],
+            "phone": ["1", None, "2", "3", "1"],
+            "unit_code": ["110101001001", "110101001001", "110101001001", "110101001000", "110101001002"],
+            "post_category": ["grid_worker", "civil_servant", "civil_servant", "nope", "auxiliary"],
+            "fte": [1.0, 0.0, 1.5, None, 0.5],
+            "hire_date": TS(["2020-01-01", "2021-01-01", "2030-01-01", "2020-01-01", "2022-01-01"]),
+            "exit_date": TS([None, "2020-01-01", None, None, None]),
+            "education": ["bachelor", "phd", None, "college", "college"],
+            "social_work_cert": ["none", "senior", "none", "none", "none"],
+            "snapshot_date": TS(["2024-03-31"] * 5),
         }
     )
     registration = pd.DataFrame(

@@ -33,7 +33,7 @@
     )
 {% endtest %}
 
-{#- Staff FTE per county-month in the mart equals the FTE of the active posts of the roster snapshot
+{#- Staff FTE per county-month in the mart equals the (capped) FTE of the active posts of the roster snapshot
     used (every post of the snapshot is at a unit on the spine or reported as a difference). -#}
 {% test mart_staffing_reconciles_with_roster(model) %}
     with mart as (
@@ -43,7 +43,7 @@
         group by county_code, month
     ),
     roster as (
-        select county_code, snapshot_date, sum(fte) as fte
+        select county_code, snapshot_date, sum(fte_capped) as fte
         from {{ ref('stg_staff_roster__staff_posts') }}
         where is_active_at_snapshot
         group by county_code, snapshot_date

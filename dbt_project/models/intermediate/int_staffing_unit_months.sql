@@ -7,6 +7,8 @@
 --   'no_snapshot'    no roster at or before the month end: every measure null.
 -- has_roster = (roster_status = 'current'). A unit in a county whose usable roster lists nobody at the
 -- unit gets 0 FTE; without a usable roster every measure is null (unknown, not zero).
+-- FTE is fte_capped (stg_staff_roster__staff_posts): a person listed above 1.0 FTE in total over the
+-- snapshot's units counts 1.0, split in proportion to the roster (docs/methodology.md).
 
 with
 
@@ -108,14 +110,16 @@ unit_staffing as (
     select
         unit_code,
         month,
-        {{ exact_sum("case when post_category = 'civil_servant' then fte else 0 end") }} as civil_servant_fte,
-        {{ exact_sum("case when post_category = 'public_institution' then fte else 0 end") }} as public_institution_fte,
-        {{ exact_sum("case when post_category = 'community_worker' then fte else 0 end") }} as community_worker_fte,
-        {{ exact_sum("case when post_category = 'grid_worker' then fte else 0 end") }} as grid_worker_fte,
-        {{ exact_sum("case when post_category = 'auxiliary' then fte else 0 end") }} as auxiliary_fte,
-        {{ exact_sum("case when is_formal_post then fte else 0 end") }} as formal_fte,
-        {{ exact_sum("case when not is_formal_post then fte else 0 end") }} as semi_formal_fte,
-        {{ exact_sum('fte') }} as total_fte,
+        {{ exact_sum("case when post_category = 'civil_servant' then fte_capped else 0 end") }} as civil_servant_fte,
+        {{ exact_sum("case when post_category = 'public_institution' then fte_capped else 0 end") }}
+            as public_institution_fte,
+        {{ exact_sum("case when post_category = 'community_worker' then fte_capped else 0 end") }}
+            as community_worker_fte,
+        {{ exact_sum("case when post_category = 'grid_worker' then fte_capped else 0 end") }} as grid_worker_fte,
+        {{ exact_sum("case when post_category = 'auxiliary' then fte_capped else 0 end") }} as auxiliary_fte,
+        {{ exact_sum("case when is_formal_post then fte_capped else 0 end") }} as formal_fte,
+        {{ exact_sum("case when not is_formal_post then fte_capped else 0 end") }} as semi_formal_fte,
+        {{ exact_sum('fte_capped') }} as total_fte,
         count(distinct staff_id) as headcount,
         count(distinct case when is_certified then staff_id end) as certified_headcount,
         count(distinct case when post_category = 'community_worker' then staff_id end)

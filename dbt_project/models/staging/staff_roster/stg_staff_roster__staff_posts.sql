@@ -6,6 +6,14 @@
 -- A table, not a view: the restatement windows run over every roster row delivered (4.9 M a month
 -- nationally); as a view they were re-run by each of its ~15 data tests and by both models reading
 -- it (60-85 s each at national scale, bench/README.md). Rebuilt whole each run.
+--
+-- One person across units (docs/methodology.md, "One person's FTE across units"): a person is
+-- person_key = id_number_hash (the pseudonymised ID number; staff_id when it is missing), and their
+-- FTE over all active posts of one county snapshot (county_code, snapshot_date) is person_total_fte.
+-- Above 1.0 the roster is wrong (one person cannot work more than full time); each of the person's
+-- active posts then counts fte_capped = fte / person_total_fte, so the person sums to exactly 1.0
+-- and keeps the split between units the roster gives. Otherwise fte_capped = fte. Staffing figures
+-- sum fte_capped; int_staff_fte_over_one lists the persons (a warning test, not a failed build).
 {{ config(materialized='table') }}
 {%- set replaces_snapshot = var('staff_roster_restatement_replaces_snapshot', true) %}
 
@@ -76,6 +84,34 @@ latest_per_key as (
 
 ),
 
+posts as (
+
+    select
+        *,
+        coalesce(id_number_hash, 'staff_id:' || staff_id) as person_key,
+        -- in post on the snapshot date: hired by then and not yet left
+        (
+            (hire_date is null or hire_date <= snapshot_date)
+            and (exit_date is null or exit_date > snapshot_date)
+        ) as is_active_at_snapshot
+    from latest_per_key
+
+),
+
+person_totals as (
+
+    select
+        *,
+        -- exact (order-independent) sum: a rebuild gives the same bits
+        cast(
+            sum(cast(case when is_active_at_snapshot then fte else 0 end as decimal(38, 18)))
+                over (partition by county_code, snapshot_date, person_key)
+            as {{ type_double() }}
+        ) as person_total_fte
+    from posts
+
+),
+
 final as (
 
     select
@@ -87,16 +123,18 @@ final as (
         post_category,
         post_category in {{ sql_in_list(['civil_servant', 'public_institution']) }} as is_formal_post,
         fte,
+        person_key,
+        person_total_fte,
+        case
+            when is_active_at_snapshot and person_total_fte > 1 + 1e-9 then fte / person_total_fte
+            else fte
+        end as fte_capped,
         hire_date,
         exit_date,
         education,
         social_work_cert,
         coalesce(social_work_cert, 'none') <> 'none' as is_certified,
-        -- in post on the snapshot date: hired by then and not yet left
-        (
-            (hire_date is null or hire_date <= snapshot_date)
-            and (exit_date is null or exit_date > snapshot_date)
-        ) as is_active_at_snapshot,
+        is_active_at_snapshot,
         snapshot_date,
         delivery_date,
         load_id,
@@ -104,7 +142,7 @@ final as (
         source_row,
         file_sha256,
         loaded_at
-    from latest_per_key
+    from person_totals
 
 )
 
