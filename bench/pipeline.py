@@ -141,6 +141,9 @@ print("BENCH " + json.dumps({"import_airflow_s": round(t1 - t0, 3), "parse_s": r
 """
 
 
+DAG_PARSE_GOAL_S = 1.0  # per DAG file, Airflow already imported (the dag-processor's cost)
+
+
 def dag_parse(env: dict[str, str], logs: Path) -> dict:
     """Seconds to parse each DAG file (DagBag of that file alone, Airflow already imported: what the
     dag-processor pays per file), in a fresh process each (cold module caches: the worst case)."""
@@ -743,13 +746,13 @@ def targets(result: dict) -> list[dict]:
         peak = max(rss)
         add("peak RSS of any stage", "≤ 6144 MB", f"{peak:,.0f} MB", peak <= 6144)
     parse = result.get("dag_parse", {})
-    if parse:
+    if parse:  # measured in a fresh process per file (dag_parse); the tests assert no timing
         worst = max(parse.items(), key=lambda kv: kv[1].get("parse_s", 0))
         add(
             "DAG file parse",
-            "≤ 1 s each",
+            f"≤ {DAG_PARSE_GOAL_S:g} s each",
             f"{worst[1]['parse_s']:.2f} s (slowest: {worst[0]})",
-            worst[1]["parse_s"] <= 1.0,
+            worst[1]["parse_s"] <= DAG_PARSE_GOAL_S,
         )
     return out
 

@@ -284,8 +284,8 @@ def postgres_wh(
 def _close(actual, expected) -> bool:
     if expected is None or actual is None:
         return actual is expected or (actual is None and expected is None)
-    if isinstance(expected, bool):
-        return bool(actual) is expected
+    if isinstance(expected, bool):  # exactly a boolean: NULL, 0/1 or a string never pass for one
+        return isinstance(actual, bool) and actual is expected
     if isinstance(expected, str):
         return actual == expected
     return math.isclose(float(actual), float(expected), rel_tol=1e-9, abs_tol=1e-9)
@@ -452,7 +452,7 @@ def check_other_models(query) -> None:
         "select allocated_by_registration from marts.mart_staffing_mismatch_county "
         f"where county_code = '{COUNTY_A}' and month = date '2024-01-01'"
     )
-    assert [bool(r[0]) for r in rows] == [True]
+    assert rows == [(True,)]
 
 
 def check_staffing(query) -> None:
@@ -602,7 +602,7 @@ def check_reallocation_and_scorecard(query) -> None:
         (1, f"{COUNTY_A[:6]}001002", V1, 2.0),
         (2, f"{COUNTY_A[:6]}001002", f"{COUNTY_A[:6]}001003", 1.0),
     ]
-    assert _close(rows[0][2], 0.375) and _close(rows[0][3], 0.125) and rows[0][4]
+    assert _close(rows[0][2], 0.375) and _close(rows[0][3], 0.125) and rows[0][4] is True
     # February: staff already at fair shares → no moves, indices still printed
     rows = query(COUNTY_PLAN_SQL.format(county=COUNTY_A, month="2024-02-01"))
     assert len(rows) == 1 and rows[0][5] is None and _close(rows[0][2], 0.0)
@@ -619,7 +619,7 @@ def check_reallocation_and_scorecard(query) -> None:
         "where date_day in (date '2024-02-04', date '2024-02-12', date '2027-01-01', date '2027-01-02') "
         "order by date_day"
     )
-    assert [(r[0], bool(r[1])) for r in rows] == [
+    assert [(r[0], r[1]) for r in rows] == [
         ("chinese_calendar", True),  # Sunday, make-up working day
         ("chinese_calendar", False),  # Monday, Spring Festival
         ("weekday_fallback", True),  # Friday: New Year's Day 2027 is not known to the package
@@ -667,6 +667,48 @@ def check_scorecard_coverage(query) -> None:
     )
     assert reasons["satisfaction_rate"] == "too_few_cases"
     assert reasons["response_rate"] == "too_few_cases"  # 3 valid cases in the window (January)
+    check_scorecard_values(query)
+
+
+SCORECARD_VALUES_SQL = """
+    select unit_code, month, indicator_code, indicator_value, indicator_denominator, window_months,
+           score_reason, score, score_min_max
+    from marts.mart_scorecard_indicators
+"""
+
+
+def check_scorecard_values(query) -> None:
+    """The indicator values behind the scorecard, by hand from the fixture (EXPECTED_WORKLOAD's
+    derivation for the cases; staff: a1 civil servant with an intermediate certificate, a2 community
+    worker without, the auxiliary a50 left on 01-20).
+    V1 January: certified_share = 1 certified / headcount 2 = 0.5; formal_fte_share = 1 formal FTE
+    (a1) / 2 FTE = 0.5; their reason is the unit's scoring status (insufficient_data).
+    Cases c1 c3 c4 c6 c7, c4 c7 cancelled → 3 valid: response_rate = in time c3 c6 = 2/3 over 3;
+    resolution_rate = closed 3/3 = 1 over 3; satisfaction_rate = satisfied 2 / rated 2 = 1 over 2;
+    all below min_cases 5 → too_few_cases.
+    V1 February: no case of its own; the 3-month window holds January's, so the same 2/3 over 3, 1 over
+    3 and 1 over 2 (a month without cases adds neither numerator nor denominator). Nobody is scored:
+    score and score_min_max null everywhere."""
+    rows = query(SCORECARD_VALUES_SQL)
+    (n_spine,) = query("select count(*) from intermediate.int_unit_months")[0]
+    (n_indicators,) = query("select count(*) from staging.scorecard_weights")[0]
+    assert len(rows) == n_spine * n_indicators == 14 * 12  # every unit-month × every indicator
+    assert all(r[7] is None and r[8] is None for r in rows), "an indicator was scored"
+    feb = JAN.replace(month=2)
+    expected = {}
+    for month in (JAN, feb):
+        expected[(V1, month, "response_rate")] = (2 / 3, 3, 3, "too_few_cases")
+        expected[(V1, month, "resolution_rate")] = (1.0, 3, 3, "too_few_cases")
+        expected[(V1, month, "satisfaction_rate")] = (1.0, 2, 3, "too_few_cases")
+    # a staff share is no case rate (window 1); with data, its reason is the unit's status
+    expected[(V1, JAN, "certified_share")] = (0.5, 2, 1, "insufficient_data")
+    expected[(V1, JAN, "formal_fte_share")] = (0.5, 2.0, 1, "insufficient_data")
+    _check_rows(
+        [r[:7] for r in rows],
+        expected,
+        ("indicator_value", "indicator_denominator", "window_months", "score_reason"),
+        key_width=3,
+    )
 
 
 # ---- DuckDB -------------------------------------------------------------------------------------

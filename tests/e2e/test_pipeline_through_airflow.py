@@ -6,6 +6,7 @@ computed by hand below.
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from grassroots.generate import generate
 
 pytestmark = [pytest.mark.slow]
 RUN_STARTED: list[datetime] = []  # when this module's pipeline run began (the Airflow DB is shared)
+DELIVERED_VILLAGES: set[str] = set()  # village codes of the resident-population deliveries, read from landing
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,6 +48,10 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     landing = data / "landing"
     generate(landing, counties=["350206"], start="2024-01", months=1, seed=7, scale=0.02)
     two_village_county(landing)
+    # The villages as delivered (the generator's own files, not the warehouse): every one must come out.
+    for path in landing.glob("resident_population/*/*.csv"):
+        with path.open(encoding="utf-8", newline="") as f:
+            DELIVERED_VILLAGES.update(row["unit_code"] for row in csv.DictReader(f))
     env = {
         **os.environ,
         "GRASSROOTS_DATA_DIR": str(data),
@@ -66,19 +72,29 @@ def test_one_row_per_unit_and_month(pipeline: Path) -> None:
         "SELECT count(*) FROM (SELECT unit_code, month FROM marts.mart_staffing_mismatch "
         "GROUP BY ALL HAVING count(*) > 1)"
     ).fetchone()[0]
-    units = con.execute(
-        "SELECT count(DISTINCT unit_code), count(DISTINCT month) FROM marts.mart_staffing_mismatch"
-    ).fetchone()
-    rows = con.execute("SELECT count(*) FROM marts.mart_staffing_mismatch").fetchone()[0]
-    villages = con.execute(
-        "SELECT count(*) FROM raw.ref_divisions "
-        "WHERE level = 'village' AND county_code IN ('350206000000', ?)",
-        [COUNTY],
-    ).fetchone()[0]
+    months = con.execute("SELECT count(DISTINCT month) FROM marts.mart_staffing_mismatch").fetchone()[0]
+    evaluated = {
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT unit_code FROM marts.mart_staffing_mismatch WHERE unit_level = 'village'"
+        ).fetchall()
+    }
+    reference = {
+        r[0]
+        for r in con.execute(
+            "SELECT unit_code FROM raw.ref_divisions "
+            "WHERE level = 'village' AND county_code IN ('350206000000', ?)",
+            [COUNTY],
+        ).fetchall()
+    }
     con.close()
-    assert dupes == 0
-    assert units[1] == 1 and rows == units[0]
-    assert units[0] >= villages  # every village of the region is evaluated (全覆盖)
+    assert dupes == 0 and months == 1
+    # 61 generated villages and communities of 湖里区 + the two of the hand-made county
+    assert len(DELIVERED_VILLAGES) == 63 and {VILLAGE_A, VILLAGE_B} <= DELIVERED_VILLAGES
+    # every delivered village is evaluated, and nothing else at village level (全覆盖): sets, not counts,
+    # since township offices are units too and would hide a missing village in a count
+    assert evaluated == DELIVERED_VILLAGES, (DELIVERED_VILLAGES - evaluated, evaluated - DELIVERED_VILLAGES)
+    assert evaluated == reference
 
 
 def test_hand_computed_dissimilarity_for_a_two_village_county(pipeline: Path) -> None:
