@@ -113,3 +113,93 @@ def warehouse_con(demo_warehouse: DemoWarehouse):
         yield con
     finally:
         con.close()
+
+
+# --- the hand-computed regions: the dbt integration tests' fixtures, built once ------------------
+
+HAND_FIXTURES_DIR = ROOT / "tests" / "dbt_project"
+HAND_PERIODS = ("2024-01", "2024-02")
+
+
+@dataclass
+class HandWarehouse:
+    """A warehouse built by dbt from the hand-made raw tables of tests/dbt_project (whose docstrings
+    derive every mart value by hand), and the report of each period of HAND_PERIODS built from it."""
+
+    path: Path
+    sites: dict[str, Path]  # period → site directory
+
+
+def _build_hand_warehouse(tmp: Path, with_scorecard_villages: bool) -> HandWarehouse:
+    import sys
+
+    import duckdb
+
+    if str(HAND_FIXTURES_DIR) not in sys.path:
+        sys.path.insert(0, str(HAND_FIXTURES_DIR))
+    from fixtures import load_duckdb
+    from scorecard_fixtures import scorecard_extra_rows
+
+    from grassroots.report import build_report
+
+    wh = tmp / "warehouse.duckdb"
+    load_duckdb(str(wh))
+    if with_scorecard_villages:
+        con = duckdb.connect(str(wh))
+        try:
+            for table, (names, rows) in scorecard_extra_rows().items():
+                cols = ", ".join(f'"{n}"' for n in names)
+                marks = ", ".join("?" for _ in names)
+                con.executemany(f"insert into raw.{table} ({cols}) values ({marks})", rows)
+        finally:
+            con.close()
+    env = {
+        **os.environ,
+        "GRASSROOTS_WAREHOUSE": str(wh),
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    # models and seeds only: the data and unit tests run in tests/dbt_project on the same fixtures
+    cmd = [
+        dbt_executable(),
+        "build",
+        "--target",
+        "duckdb",
+        "--exclude-resource-type",
+        "test",
+        "unit_test",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(tmp / "target"),
+        "--log-path",
+        str(tmp / "logs"),
+    ]
+    started = time.monotonic()
+    proc = subprocess.run(
+        cmd, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert proc.returncode == 0, (
+        f"dbt build failed ({time.monotonic() - started:.0f}s):\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}"
+    )
+    sites = {p: tmp / f"site-{p}" for p in HAND_PERIODS}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GRASSROOTS_REPORTS_DIR", str(tmp / "reports"))
+        for period, site in sites.items():
+            build_report(period, warehouse=wh, out_dir=site)
+    return HandWarehouse(wh, sites)
+
+
+@pytest.fixture(scope="session")
+def hand_base(tmp_path_factory: pytest.TempPathFactory) -> HandWarehouse:
+    """tests/dbt_project/fixtures.py alone: counties A and B, the staffing and workload figures."""
+    return _build_hand_warehouse(tmp_path_factory.mktemp("report_hand_base"), False)
+
+
+@pytest.fixture(scope="session")
+def hand_scorecard(tmp_path_factory: pytest.TempPathFactory) -> HandWarehouse:
+    """fixtures.py plus scorecard_fixtures.py: villages V7–V11 of county A scored and ranked."""
+    return _build_hand_warehouse(tmp_path_factory.mktemp("report_hand_scorecard"), True)
