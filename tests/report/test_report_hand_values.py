@@ -5,8 +5,9 @@ integration tests (conftest.py: ``hand_base``, ``hand_scorecard``), and the repo
 for January and February 2024. Every chart's values, as embedded in the page, drawn in its SVG and
 written to the exports, are compared with the tables below. The inputs and the derivation of each
 number are written beside it; the full stories are in the docstrings of tests/dbt_project/fixtures.py
-(``hand_base``: counties A and B) and tests/dbt_project/scorecard_fixtures.py (``hand_scorecard``:
-the same plus villages V7–V11 of county A, scored).
+(``hand_base``: counties A and B, plus one unanswered case r1 of V6 in January, see conftest.py) and
+tests/dbt_project/scorecard_fixtures.py (``hand_scorecard``: fixtures.py plus villages V7–V11 of
+county A, scored).
 
 Codes: county A 110101000000 (township TA 110101001000, villages V1–V4 …001001–…001004, V7–V11
 …001007–…001011), county B 110102000000 (township TB 110102001000, villages V5 …001001, V6 …001002).
@@ -184,40 +185,48 @@ def test_plan_chart_and_export_hand_values(hand_base):
 #   V2     5   2000         1   │ 5·10⁴/2000 = 25.0    1 / 5 = 0.2
 #   V3     1   2000         0   │ 1·10⁴/2000 = 5.0     0 / 1 = 0.0
 #   V4     0   —            0   │ null                 null (no FTE to divide by)
-# February, county B (January roster carried forward): V5 1 FTE, 1000 residents → 10.0, c2 → 1/1
-#   = 1.0; V6 1 FTE, 1000 → 10.0, 0 cases → 0.0. c2 answered at once (in SLA), in progress
-#   (not closed → resolution 0/1), not rated → satisfaction null.
+# County B, V5 and V6 1 FTE and 1000 residents each → 1·10⁴/1000 = 10.0 per 10k, both months
+#   (January roster carried forward). January: r1 at V6 (never answered nor closed) → V6 1/1 = 1.0,
+#   V5 0.0; r1 is valid and not answered in SLA → response 0/1 = 0.0, resolution 0/1 = 0.0, not
+#   rated → satisfaction null. February: c2 at V5 → 1/1 = 1.0, V6 0.0; c2 answered at once (in
+#   SLA) → 1/1, in progress (not closed → resolution 0/1), not rated → satisfaction null.
 WORKLOAD = {
     (A, JAN): [(TA, None, 0.0), (V1, 5.0, 2.5), (V2, 25.0, 0.2), (V3, 5.0, 0.0), (V4, None, None)],
+    (B, JAN): [(V5, 10.0, 0.0), (V6, 10.0, 1.0)],
     (B, FEB): [(V5, 10.0, 1.0), (V6, 10.0, 0.0)],
 }
 # units with a case, by township then response rate (descending)
 RATES = {
     (A, JAN): [(V2, 1.0, 1.0, 0.0), (V1, 2 / 3, 1.0, 1.0)],
-    (B, JAN): [],
+    (B, JAN): [(V6, 0.0, 0.0, None)],
     (A, FEB): [],
     (B, FEB): [(V5, 1.0, 0.0, None)],
 }
 # townships: TA January = V1 + V2: 6 received, valid 4 (c1 c3 c5 c6); in SLA c3 c5 c6 → 3/4; closed
-#   4/4; rated c1 c3 c5, satisfied c1 c3 → 2/3. TB February: c2 alone (1, 1.0, 0.0, null).
+#   4/4; rated c1 c3 c5, satisfied c1 c3 → 2/3. TB: January r1 alone (1, 0.0, 0.0, null),
+#   February c2 alone (1, 1.0, 0.0, null).
 TOWNSHIP_RATES = {
     (A, JAN): [(TA, 6, 0.75, 1.0, 2 / 3)],
-    (B, JAN): [],
+    (B, JAN): [(TB, 1, 0.0, 0.0, None)],
     (A, FEB): [],
     (B, FEB): [(TB, 1, 1.0, 0.0, None)],
 }
 # backlog at month end (open cases) and per FTE of the county's units (offices included):
 #   A: January c5 open at 01-31 → 1, FTE 2 + 5 + 1 + 0 + 3 (TA) = 11 → 1/11; 6 cases received.
 #      February: c5 closed on 02-02, nothing new → 0, 0/11 = 0.0; 0 received.
-#   B: January nothing → 0 of 2 FTE = 0.0; February c2 in progress → 1, 1/2 = 0.5; 1 received.
+#   B: January r1 open → 1 of 2 FTE = 0.5, 1 received; February r1 still open and c2 in progress
+#      → 2, 2/2 = 1.0, 1 received.
 BACKLOG = {
     A: [(JAN, 1, 1 / 11, 6), (FEB, 0, 0.0, 0)],
-    B: [(JAN, 0, 0.0, 0), (FEB, 1, 0.5, 1)],
+    B: [(JAN, 1, 0.5, 1), (FEB, 2, 1.0, 1)],
 }
 # SLA by category: every seed category, in code order; rates over the cases of that category.
 #   A January neighbour_dispute: c1 c4 c5 c6 (4), c4 cancelled; responded in 24 h: c5 (1 h), c6
 #     (0.5 h), not c1 (30 h) → 2/3; closed in 80 working h: c1 (8), c6 (2), not c5 (132) → 2/3.
 #   A January utilities: c3 c7 (2), c7 cancelled; c3 1 h ≤ 2, 15 working h ≤ 24 → 1/1, 1/1.
+#   B January neighbour_dispute: r1, never answered → answered in SLA of the answered: 0/0 → null
+#     (its response rate is 0/1 = 0: the chart shows the rate within SLA, not the response rate);
+#     not closed → null.
 #   B February neighbour_dispute: c2, responded at once → 1/1; not closed → null (nothing closed).
 CATEGORIES = [
     "consultation",
@@ -233,7 +242,7 @@ CATEGORIES = [
 ]
 SLA_CASES = {
     (A, JAN): {"neighbour_dispute": (4, 2 / 3, 2 / 3), "utilities": (2, 1.0, 1.0)},
-    (B, JAN): {},
+    (B, JAN): {"neighbour_dispute": (1, None, None)},
     (A, FEB): {},
     (B, FEB): {"neighbour_dispute": (1, 1.0, None)},
 }
@@ -301,8 +310,9 @@ def test_workload_export_hand_values(hand_base):
 #   case rates, feeds_current_share and data_completeness: 50 for all (ties).
 # Dimension score = Σ weight × score / Σ weight of its scored indicators:
 #   responsiveness = response 10, resolution 10, satisfaction 10, closed in SLA 5, median 5:
-#     January (weight 40): V7 (500 + 500 + 250 + 250 + 312.5) / 40 = 1812.5/40 = 45.3125
-#       V8 (1000 + 1000 + 250 + 312.5 + … ) → 500 + 500 + 1000 + 250 + 312.5 = 2562.5/40 = 64.0625
+#     January (weight 40; 10·response + 10·resolution + 10·satisfaction + 5·in SLA + 5·median):
+#       V7 500 + 500 + 250 + 250 + 312.5 = 1812.5/40 = 45.3125
+#       V8 500 + 500 + 1000 + 250 + 312.5 = 2562.5/40 = 64.0625
 #       V9 500 + 500 + 500 + 250 + 312.5 = 2062.5/40 = 51.5625
 #       V10 500 + 500 + 0 + 250 + 0 = 1250/40 = 31.25;  V11 500 + 500 + 750 + 250 + 312.5 = 57.8125
 #     February (no median: weight 35): V7 1500/35, V8 2250/35, V9 1750/35 = 50, V10 1250/35,
