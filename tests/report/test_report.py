@@ -1,4 +1,4 @@
-"""The evaluation report built from the demo warehouse: pages, charts' data = marts, exports, offline."""
+"""The evaluation report built from the demo warehouse: pages, charts drawn and re-runnable, exports."""
 
 from __future__ import annotations
 
