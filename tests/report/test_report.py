@@ -1,4 +1,4 @@
-"""The evaluation report built from the demo warehouse: pages, charts' data = marts, exports, offline."""
+"""The evaluation report built from the demo warehouse: pages, charts drawn and re-runnable, exports."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import duckdb
 import pytest
 from report_demo import COUNTY, FIRST_PERIOD, PERIOD
 
-from grassroots.report import ReportError, build_report
+from grassroots.report import ReportError, build_report, labels
 from grassroots.report.__main__ import main as cli_main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,147 +126,32 @@ def test_svg_charts_are_well_formed_and_draw_every_row(demo_warehouse):
     assert len(workload.findall(f".//{SVG_NS}line[@class='ref']")) == 2
 
 
-def test_mismatch_charts_equal_the_marts(demo_warehouse, warehouse_con):
-    con = warehouse_con
-    month = f"{PERIOD}-01"
-    index = embedded_data((demo_warehouse.site / "index.html").read_text(encoding="utf-8"))
-    assert chart_rows(index["dissimilarity"], ["county_code", "d_resident", "d_registered"]) == rows_of(
-        con,
-        "select county_code, d_resident, d_registered from marts.mart_staffing_mismatch_county "
-        "where month = ?::date order by county_code",
-        month,
+def test_plan_chart_shows_the_largest_moves_of_the_table(demo_warehouse):
+    """The plan chart draws at most the 20 largest whole-post changes of the county's two-questions
+    table (every unit, in its export), ranked; the plan moves whole posts and leaves the county total
+    unchanged. (The values themselves are checked by hand in test_report_hand_values.py.)"""
+    html = (demo_warehouse.site / f"county-{COUNTY}.html").read_text(encoding="utf-8")
+    changes = chart_rows(
+        embedded_data(html)[f"county-{COUNTY}-plan-changes"], ["unit_code", "planned_change_posts"]
     )
-    county = embedded_data((demo_warehouse.site / f"county-{COUNTY}.html").read_text(encoding="utf-8"))
-    expected = rows_of(
-        con,
-        "select unit_code, staff_share, resident_share, registered_share from marts.mart_staffing_mismatch "
-        "where month = ?::date and county_code = ? and in_allocation_base",
-        month,
-        COUNTY,
-    )
-    got = chart_rows(
-        county[f"county-{COUNTY}-shares"], ["unit_code", "staff_share", "resident_share", "registered_share"]
-    )
-    assert sorted_rows(got) == sorted_rows(expected) and len(got) > 10
-    # The plan chart: the 20 largest whole-post changes, ranked; the plan moves whole posts that add up
-    # to zero over the county, and its moves add up to posts_to_reallocate.
-    changes = chart_rows(county[f"county-{COUNTY}-plan-changes"], ["unit_code", "planned_change_posts"])
-    every = rows_of(
-        con,
-        "select unit_code, planned_change_posts from marts.mart_staffing "
-        "where month = ?::date and county_code = ? and planned_change_posts is not null",
-        month,
-        COUNTY,
-    )
+    path = demo_warehouse.site / "exports" / f"county-{COUNTY}-two-questions.csv"
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    posts = labels.label("planned_change_posts")
+    every = [[r[labels.label("unit_code")], float(r[posts])] for r in rows if r[posts] != ""]
     nonzero = sorted((r for r in every if r[1] != 0), key=lambda r: (-abs(r[1]), r[0]))
-    assert sorted_rows(changes) == sorted_rows(nonzero[:20]) and len(changes) > 0
-    assert len(every) > len(changes), "the chart shows the largest moves, the table every unit"
+    assert len(every) > 20 and len(nonzero) > 0, "the demo county has more units than the chart shows"
+    assert sorted_rows(changes) == sorted_rows(nonzero[:20])
     assert [r[1] for r in changes] == sorted((r[1] for r in changes), reverse=True), "ranked"
-    assert all(float(v).is_integer() for _, v in every), "whole posts"
+    assert all(v.is_integer() for _, v in every), "whole posts"
     assert sum(v for _, v in every) == 0, "the county total is unchanged"
-    (posts,) = con.execute(
-        "select posts_to_reallocate from marts.mart_staffing_mismatch_county "
-        "where month = ?::date and county_code = ?",
-        [month, COUNTY],
-    ).fetchone()
-    assert sum(v for _, v in every if v > 0) == posts
-
-
-def test_workload_charts_equal_the_marts(demo_warehouse, warehouse_con):
-    con = warehouse_con
-    month = f"{PERIOD}-01"
-    county = embedded_data((demo_warehouse.site / f"county-{COUNTY}.html").read_text(encoding="utf-8"))
-    got = chart_rows(
-        county[f"county-{COUNTY}-workload"], ["unit_code", "staff_per_10k_residents", "cases_per_fte"]
-    )
-    assert sorted_rows(got) == sorted_rows(
-        rows_of(
-            con,
-            "select w.unit_code, m.staff_per_10k_residents, w.cases_per_fte from marts.mart_workload w "
-            "join marts.mart_staffing_mismatch m using (unit_code, month) "
-            "where w.month = ?::date and w.county_code = ?",
-            month,
-            COUNTY,
-        )
-    )
-    rates = chart_rows(
-        county[f"county-{COUNTY}-rates"],
-        ["unit_code", "response_rate", "resolution_rate", "satisfaction_rate"],
-    )
-    assert sorted_rows(rates) == sorted_rows(
-        rows_of(
-            con,
-            "select unit_code, response_rate, resolution_rate, satisfaction_rate from marts.mart_workload "
-            "where month = ?::date and county_code = ? and cases_received > 0",
-            month,
-            COUNTY,
-        )
-    )
-    towns = chart_rows(
-        county[f"county-{COUNTY}-township-rates"],
-        ["township_code", "response_rate", "resolution_rate", "satisfaction_rate"],
-    )
-    # ranked: same rows and same order as the township mart sorted by the three rates
-    assert towns == rows_of(
-        con,
-        "select township_code, response_rate, resolution_rate, satisfaction_rate "
-        "from marts.mart_workload_township where month = ?::date and county_code = ? and cases_received > 0 "
-        "order by response_rate desc nulls last, resolution_rate desc nulls last, "
-        "satisfaction_rate desc nulls last, township_code",
-        month,
-        COUNTY,
-    )
-    assert len(towns) >= 2
-    backlog = chart_rows(county[f"county-{COUNTY}-backlog"], ["month", "backlog_month_end"])
-    assert backlog == rows_of(
-        con,
-        "select strftime(month, '%Y-%m'), backlog_month_end from marts.mart_workload_county "
-        "where county_code = ? and month <= ?::date order by month",
-        COUNTY,
-        month,
-    )
-    assert [r[0] for r in backlog] == [FIRST_PERIOD, PERIOD]
-
-
-def test_scorecard_charts_equal_the_marts(demo_warehouse, warehouse_con):
-    con = warehouse_con
-    month = f"{PERIOD}-01"
-    score = embedded_data((demo_warehouse.site / "scorecard.html").read_text(encoding="utf-8"))
-    got = chart_rows(score["scores-composite"], ["unit_code", "scoring_peer_group", "composite_score"])
-    assert sorted_rows(got) == sorted_rows(
-        rows_of(
-            con,
-            "select unit_code, scoring_peer_group, composite_score from marts.mart_scorecard "
-            "where month = ?::date and composite_score is not null",
-            month,
-        )
-    )
-    movers = chart_rows(score["movers"], ["unit_code", "composite_score_change"])
-    expected = rows_of(
-        con,
-        "(select unit_code, composite_score_change from marts.mart_scorecard where month = ?::date "
-        " and composite_score_change > 0 order by composite_score_change desc, unit_code limit 10) "
-        "union all (select unit_code, composite_score_change from marts.mart_scorecard where month = ?::date "
-        " and composite_score_change < 0 order by composite_score_change asc, unit_code limit 10)",
-        month,
-        month,
-    )
-    assert sorted_rows(movers) == sorted_rows(expected) and movers
-    township = next(demo_warehouse.site.glob("township-350206001000.html"))
-    trend = embedded_data(township.read_text(encoding="utf-8"))["township-350206001000-trend"]
-    assert sorted_rows(chart_rows(trend, ["unit_code", "month", "composite_score"])) == sorted_rows(
-        rows_of(
-            con,
-            "select s.unit_code, strftime(s.month, '%Y-%m'), s.composite_score from marts.mart_scorecard s "
-            "join marts.dim_unit d using (unit_code) "
-            "where d.township_code = '350206001000' and s.month <= ?::date",
-            month,
-        )
-    )
+    marks = svgs(html)[f"county-{COUNTY}-plan-changes"].findall(f".//{SVG_NS}rect[@class='mark']")
+    assert [m.get("data-key") for m in marks] == [r[0] for r in changes]
 
 
 def test_every_chart_rows_are_its_sql_rerun(demo_warehouse, warehouse_con):
-    """Whatever the chart, its embedded rows are exactly what its embedded SQL returns now."""
+    """Whatever the chart, its embedded rows are exactly what the SQL shown under it returns now
+    (the page's promise to a reader; whether the rows are right is test_report_hand_values.py)."""
     checked = 0
     for page in demo_warehouse.site.glob("*.html"):
         for chart, data in embedded_data(page.read_text(encoding="utf-8")).items():
@@ -283,16 +168,11 @@ def test_every_chart_rows_are_its_sql_rerun(demo_warehouse, warehouse_con):
     assert checked >= 15
 
 
-def test_reallocation_plan_table_and_export(demo_warehouse, warehouse_con):
+def test_exports_are_linked_and_present(demo_warehouse):
     csv_path = demo_warehouse.site / "exports" / f"county-{COUNTY}-plan.csv"
     with csv_path.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    expected = warehouse_con.execute(
-        "select count(*) from marts.mart_reallocation_plan where county_code = ? and month = ?::date",
-        [COUNTY, f"{PERIOD}-01"],
-    ).fetchone()[0]
-    assert len(rows) - 1 == expected > 0
-    assert rows[0][0].startswith("序号")
+    assert len(rows) > 1 and rows[0][0].startswith("序号")
     for page in demo_warehouse.site.glob("*.html"):
         for m in re.finditer(r'href="(exports/[^"]+)"', page.read_text(encoding="utf-8")):
             assert (demo_warehouse.site / m.group(1)).is_file()
@@ -414,11 +294,15 @@ def test_navigation_lists_the_counties_of_the_pages_province(demo_warehouse, tmp
 
 def test_parts_render_the_same_site(demo_warehouse, tmp_path, monkeypatch):
     """Rendered by three processes (`GRASSROOTS_REPORT_WORKERS`), the site is byte for byte the
-    one a single process renders: every page and export exactly once, nothing else."""
+    one a single process renders: every page and export exactly once, nothing else (but the
+    overview's generation time, to the minute: the two builds may fall in different minutes)."""
+    generated = re.compile(re.escape("<dt>生成时间 Generated</dt><dd>".encode()) + rb"[^<]*")
 
     def files(root: Path) -> dict[str, bytes]:
         return {
-            p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+            p.relative_to(root).as_posix(): generated.sub(b"", p.read_bytes())
+            for p in sorted(root.rglob("*"))
+            if p.is_file()
         }
 
     monkeypatch.setenv("GRASSROOTS_REPORT_WORKERS", "1")
@@ -454,29 +338,21 @@ def test_report_workers_setting(monkeypatch):
 
 def test_scorecard_with_many_units_shows_quantiles(demo_warehouse, tmp_path, monkeypatch):
     """Nationally a tick per unit made a 1 GB scorecard page: above STRIP_MAX_UNITS the strips show
-    each peer group's min, P10, P25, median, P75, P90 and max (checked here against Python's own)."""
-    import statistics
-
+    each peer group's min, P10, P25, median, P75, P90 and max, one tick each, in that order (their
+    values are checked against hand-computed quantiles in test_report_hand_values.py)."""
     monkeypatch.setattr("grassroots.report.STRIP_MAX_UNITS", 3)
     index = build_report(PERIOD, warehouse=demo_warehouse.path, out_dir=tmp_path / "site")
     html = (index.parent / "scorecard.html").read_text(encoding="utf-8")
     assert "Too many units" in html
     data = embedded_data(html)["scores-composite"]
-    columns = ["scoring_peer_group", "quantile_key", "composite_score"]
-    got = {tuple(r[:2]): r[2] for r in chart_rows(data, columns)}
-    scores: dict[str, list[float]] = {}
-    with duckdb.connect(str(demo_warehouse.path), read_only=True) as con:
-        rows = con.execute(
-            "select scoring_peer_group, composite_score from marts.mart_scorecard "
-            "where month = ?::date and composite_score is not null",
-            [f"{PERIOD}-01"],
-        ).fetchall()
-    for group, score in rows:
-        scores.setdefault(group, []).append(score)
-    assert {g for g, _ in got} == set(scores) and len(got) == 7 * len(scores)
-    for group, values in scores.items():
-        assert got[(group, f"{group}:min")] == pytest.approx(min(values))
-        assert got[(group, f"{group}:median")] == pytest.approx(statistics.median(values))
-        assert got[(group, f"{group}:max")] == pytest.approx(max(values))
+    got: dict[str, list] = {}
+    for group, key, value in chart_rows(data, ["scoring_peer_group", "quantile_key", "composite_score"]):
+        got.setdefault(group, []).append((key, value))
+    assert got, "the demo region has a scored peer group"
+    for group, ticks in got.items():
+        names = ["min", "p10", "p25", "median", "p75", "p90", "max"]
+        assert [k for k, _ in ticks] == [f"{group}:{n}" for n in names]
+        values = [v for _, v in ticks]
+        assert values == sorted(values), group
     marks = svgs(html)["scores-composite"].findall(f".//{SVG_NS}rect[@class='mark']")
-    assert len(marks) == len(got)
+    assert len(marks) == 7 * len(got)
