@@ -32,7 +32,11 @@ quarantined AS (
 SELECT l.feed, l.source_file, l.load_id, l.status,
        coalesce(l.rows_quarantined, 0) AS rows_quarantined,
        coalesce(q.rows, 0) AS rows_in_quarantine,
-       'rows_quarantined differs from audit.quarantine, or refused without a reason' AS problem
+       CASE WHEN coalesce(l.rows_quarantined, 0) <> coalesce(q.rows, 0)
+            THEN 'rows_quarantined ' || CAST(coalesce(l.rows_quarantined, 0) AS VARCHAR)
+                 || ' differs from its ' || CAST(coalesce(q.rows, 0) AS VARCHAR)
+                 || ' rows in audit.quarantine'
+            ELSE 'refused without a reason' END AS problem
 FROM latest AS l
 LEFT JOIN quarantined AS q USING (load_id)
 WHERE coalesce(l.rows_quarantined, 0) <> coalesce(q.rows, 0)

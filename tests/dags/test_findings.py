@@ -136,7 +136,10 @@ def test_audit_that_disagrees_with_itself_fails_after_recording(data_dir: Path) 
         ensure_schemas(con)
         # A loaded file claiming 2 quarantined rows with none in audit.quarantine.
         _load(con, "case_log", "2024-01-31", rows_q=2)
-    with pytest.raises(AuditInconsistent, match=r"case_log/2024-01-31/f.csv \[loaded\]: 2 != 0"):
+    with pytest.raises(
+        AuditInconsistent,
+        match=r"case_log/2024-01-31/f.csv \[loaded\]: rows_quarantined 2 differs from its 0 rows",
+    ):
         run_findings("bad-audit")
     with connect(read_only=True) as con:
         detail = json.loads(

@@ -8,8 +8,8 @@ at a run: the `report_findings` task returns them (its XCom, shown in the UI), r
 Also findings: files still refused (skipped by every later run until corrected or retried, with
 the retry command), a feed with no delivery loaded up to the run's day ("feed X never delivered": the
 warehouse still builds, on its empty raw table). And one check that is not a warning: the audit
-must agree with itself (grassroots.audit_checks); a file whose rows_quarantined differs from its
-rows in audit.quarantine is recorded with the findings, then fails the task.
+must agree with itself (grassroots.audit_checks: quarantine counts, one live load per file, raw
+row counts); a file that disagrees is recorded with the findings, then fails the task.
 """
 
 from __future__ import annotations
@@ -143,16 +143,13 @@ def run_findings(run_id: str, *, dag_id: str = "grassroots_warehouse", until: dt
         send_alert({"event": "run_findings", "dag_id": dag_id, **result}, level=logging.WARNING)
     if detail["audit_inconsistencies"]:
         bad = detail["audit_inconsistencies"]
+        # Each row names its own problem (quarantine count, several live loads, raw count).
         raise AuditInconsistent(
-            f"{len(bad)} file(s) whose audit.load_log.rows_quarantined differs from their rows in "
-            "audit.quarantine: "
-            + "; ".join(
-                f"{b['source_file']} [{b['status']}]: {b['rows_quarantined']} != {b['rows_in_quarantine']}"
-                for b in bad[:20]
-            )
+            f"{len(bad)} file(s) whose audit disagrees with itself: "
+            + "; ".join(f"{b['source_file']} [{b['status']}]: {b['problem']}" for b in bad[:20])
         )
     return result
 
 
 class AuditInconsistent(RuntimeError):
-    """The load audit disagrees with the quarantine: a defect, not a warning."""
+    """The load audit disagrees with itself, the quarantine or raw: a defect, not a warning."""
