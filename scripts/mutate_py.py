@@ -131,9 +131,8 @@ def _sites(tree: ast.AST) -> Iterator[tuple[ast.AST, str, object, str]]:
             elif isinstance(v, int):
                 yield node, "const", None, f"{v} -> {1 if v == 0 else 0 if v == 1 else v + 1}"
             elif isinstance(v, str):
-                for j, m in enumerate(sql_mutants(v)):
-                    if m.operator in ("const", "coalesce"):
-                        continue  # numbers in SQL text are format widths and offsets, mostly
+                # numbers in SQL text are format widths and offsets, mostly: not mutated
+                for j, m in enumerate(_string_sql_mutants(v)):
                     yield node, "sql", j, f"SQL {m.original!r} -> {m.replacement!r} in {v.strip()[:50]!r}"
 
 
@@ -172,8 +171,12 @@ def apply(source: str, mutant: PyMutant) -> str:
     return ast.unparse(ast.fix_missing_locations(copy.deepcopy(tree))) + "\n"
 
 
+def _string_sql_mutants(text: str) -> list:
+    return [m for m in sql_mutants(text) if m.operator not in ("const", "coalesce")]
+
+
 def _apply_sql(text: str, payload: int) -> str:
-    return [m for m in sql_mutants(text) if m.operator not in ("const", "coalesce")][payload].apply(text)
+    return _string_sql_mutants(text)[payload].apply(text)
 
 
 def run_tests(tests: list[str]) -> tuple[str, str]:

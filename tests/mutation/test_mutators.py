@@ -84,7 +84,7 @@ def test_py_mutants_include_the_sql_in_rule_strings() -> None:
     assert any(d.startswith("SQL 'OR' -> 'AND'") for d in descs)
     assert not any("Doc" in d for d in descs)  # docstrings are not behaviour
     sql_gt = next(m for m in mutate_py.py_mutants(source) if m.description.startswith("SQL '>' -> '>='"))
-    assert '"fte <= 0 OR fte >= 1"' in mutate_py.apply(source, sql_gt)
+    assert "fte <= 0 OR fte >= 1" in mutate_py.apply(source, sql_gt)
 
 
 def _known_py_mutant() -> str:
