@@ -269,8 +269,12 @@ class Warehouse:
     """A scratch DuckDB warehouse built once from the fixture region; each mutant runs on a fresh copy
     at the same path (same catalog name for the views, and dbt's partial parse stays valid)."""
 
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, models: list[str] | None = None) -> None:
         self.work = work
+        # Only `+model` is built for a --model run: tests that also read an unbuilt model are left out
+        # (dbt's cautious indirect selection); a full run keeps every test touching the model (eager).
+        self.models = models
+        self.selection = ["--indirect-selection", "cautious"] if models else []
         self.base = work / "base" / "warehouse.duckdb"
         self.run = work / "run" / "warehouse.duckdb"
         self.env = {
@@ -288,7 +292,7 @@ class Warehouse:
             [dbt_bin(), *args], cwd=DBT_DIR, env=self.env, capture_output=True, text=True, timeout=timeout
         )
 
-    def prepare(self, models: list[str] | None = None) -> None:
+    def prepare(self) -> None:
         """Load the fixture region and build it (only `+model` for the given models: faster)."""
         sys.path.insert(0, str(REPO / "tests" / "dbt_project"))
         import fixtures  # the dbt integration tests' small region
@@ -296,8 +300,8 @@ class Warehouse:
         shutil.rmtree(self.work / "run", ignore_errors=True)
         self.run.parent.mkdir(parents=True, exist_ok=True)
         fixtures.load_duckdb(str(self.run))
-        select = ["--select", *(f"+{m}" for m in models)] if models else []
-        proc = self.dbt("build", "--quiet", *select)
+        select = ["--select", *(f"+{m}" for m in self.models)] if self.models else []
+        proc = self.dbt("build", "--quiet", *select, *self.selection)
         if proc.returncode:
             sys.exit(f"baseline dbt build fails, nothing to mutate against:\n{proc.stdout[-3000:]}")
         self.base.parent.mkdir(parents=True, exist_ok=True)
@@ -309,7 +313,7 @@ class Warehouse:
     def test_model(self, model: str) -> tuple[str, str]:
         """('passed' | 'failed' | 'invalid', detail) of `dbt build --select model` on a fresh copy."""
         self.reset()
-        proc = self.dbt("build", "--select", model)
+        proc = self.dbt("build", "--select", model, *self.selection)
         if proc.returncode == 0:
             return "passed", ""
         results = self.work / "target" / "run_results.json"
@@ -382,10 +386,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, mutants: list, ids: list[str], chosen: list[int]) -> int:
-    wh = Warehouse(args.work_dir)
+    wh = Warehouse(args.work_dir, args.model)
     if not (args.reuse_warehouse and wh.base.exists()):
         print("building the baseline warehouse (fixture region) ...", flush=True)
-        wh.prepare(args.model)
+        wh.prepare()
     results = []
     baseline: dict[str, str] = {}
     try:
