@@ -73,7 +73,7 @@ def test_path_traversal_in_the_landing_zone(
 
 # What a refused file may cost the load that refuses it (asserted, and shown in docs/reliability.md):
 # the whole load, warehouse reads included, in a fresh interpreter.
-READ_BOUND, MEMORY_BOUND = 64 * rh.MIB, 512 * rh.MIB
+READ_BOUND, MEMORY_BOUND = 64 * rh.MIB, 256 * rh.MIB
 
 
 def test_oversized_file_is_refused_unread(data_dir: Path) -> None:
