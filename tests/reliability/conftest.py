@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -71,8 +72,42 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from grassroots.generate import generate
 
     landing = tmp_path_factory.mktemp("region") / "landing"
-    generate(landing, **rh.REGION)
+    summary = generate(landing, **rh.REGION)
+    GENERATED["villages"] = summary.villages
+    GENERATED["files"] = sum(len(paths) for paths in summary.files.values())
     return landing
+
+
+GENERATED: dict[str, int] = {}  # what the generator says it wrote, checked against the data
+
+
+def region_figures(landing: Path, warehouse: Path) -> dict[str, object]:
+    """The header's description of the region, measured: the county and city names from the division
+    codes, the villages and communities in the deliveries, the delivery files loaded."""
+    county = rh.REGION["counties"][0]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        [(county_name, city_name)] = con.execute(
+            "SELECT c.name, p.name FROM read_parquet(?) AS c JOIN read_parquet(?) AS p "
+            "ON p.unit_code = c.city_code WHERE c.unit_code = ? AND c.level = 'county'",
+            [str(rh.DIVISIONS), str(rh.DIVISIONS), county.ljust(12, "0")],
+        ).fetchall()
+        [(villages, villages_known)] = con.execute(
+            "SELECT count(DISTINCT r.unit_code), count(DISTINCT d.unit_code) "
+            "FROM raw.resident_population AS r LEFT JOIN read_parquet(?) AS d "
+            "ON d.unit_code = r.unit_code AND d.level = 'village'",
+            [str(rh.DIVISIONS)],
+        ).fetchall()
+        [(files,)] = con.execute("SELECT count(*) FROM audit.load_log WHERE status = 'loaded'").fetchall()
+    finally:
+        con.close()
+    delivered = sum(1 for p in landing.rglob("*") if p.is_file())
+    assert villages == villages_known == GENERATED["villages"], (villages, villages_known, GENERATED)
+    assert files == delivered == GENERATED["files"], (files, delivered, GENERATED)
+    return {"county": county, "county_name": county_name, "city_name": city_name} | {
+        "villages": villages,
+        "files": files,
+    }
 
 
 def fresh_data_dir(root: Path, landing: Path) -> Path:
@@ -95,6 +130,7 @@ def reference(region: Path, tmp_path_factory: pytest.TempPathFactory) -> Referen
         from grassroots.report import build_report
 
         build_report()
+    rh.REGION_FIGURES.update(region_figures(region, data / "warehouse.duckdb"))
     return Reference(
         root=root,
         data=data,

@@ -8,10 +8,12 @@ dbt CLI in a subprocess, the real report builder); only the kill points are test
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -54,6 +56,10 @@ class Scenario:
 
 SCENARIOS: dict[tuple[str, str], Scenario] = {}
 
+# The figures of the shared region in the document's header, measured by the `reference` fixture.
+REGION_FIGURES: dict[str, object] = {}
+DIVISIONS = ROOT / "include" / "reference" / "divisions_2023.parquet"
+
 
 def record(
     section: str,
@@ -61,10 +67,14 @@ def record(
     scenario: str,
     happened: str,
     *,
-    rows: tuple[int, int, int] | None = None,
+    rows: tuple[int | None, int | None, int | None] | None = None,
     marts_identical: bool | None = None,
 ) -> None:
-    """Note a scenario's outcome for docs/reliability.md (call it after the assertions passed)."""
+    """Note a scenario's outcome for docs/reliability.md (call it after the assertions passed).
+
+    `rows`: (rows in, loaded, quarantined) as the load audit counted them (`audit_rows`); None in a
+    cell where nothing was counted (a file refused before its rows were read).
+    """
     assert section in SECTIONS, section
     assert "\n" not in scenario + happened
     scenario, happened = scenario.replace("|", "\\|"), happened.replace("|", "\\|")  # Markdown cells
@@ -351,6 +361,183 @@ def audit_consistent(data_dir: Path) -> tuple[int, int, int]:
         return tuple(totals)
     finally:
         con.close()
+
+
+def audit_rows(data_dir: Path, load_id: str) -> tuple[int | None, int, int]:
+    """(rows in, loaded, quarantined) of one load as audit.load_log has them, cross-checked.
+
+    The loaded and quarantined figures must be the rows really under that load id in the raw table
+    and in audit.quarantine. A file refused whole (rejected) was never counted: rows in is None.
+    """
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        [(feed, status, rows_in, loaded, quarantined)] = con.execute(
+            "SELECT feed, status, rows_in, rows_loaded, rows_quarantined FROM audit.load_log "
+            "WHERE load_id = ?",
+            [load_id],
+        ).fetchall()
+        in_raw = con.execute(f"SELECT count(*) FROM raw.{feed} WHERE load_id = ?", [load_id]).fetchone()[0]
+        in_q = con.execute("SELECT count(*) FROM audit.quarantine WHERE load_id = ?", [load_id]).fetchone()[0]
+    finally:
+        con.close()
+    assert (loaded or 0, quarantined or 0) == (in_raw, in_q), (load_id, loaded, quarantined, in_raw, in_q)
+    if status in ("rejected", "blocked"):  # refused whole: nothing of it in the warehouse
+        assert in_raw == in_q == 0, f"{status} file {load_id} has rows in the warehouse"
+    if status == "rejected":  # refused before its rows were counted
+        return None, in_raw, in_q
+    if status == "loaded":
+        assert rows_in == loaded + quarantined, (load_id, rows_in, loaded, quarantined)
+    return rows_in, in_raw, in_q
+
+
+def row_counts(data_dir: Path) -> tuple[int, int, int]:
+    """(rows in all raw feed tables, rows in audit.quarantine, rows in audit.load_log)."""
+    wh = data_dir / "warehouse.duckdb"
+    if not wh.exists():
+        return 0, 0, 0
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        tables = {
+            r[0]
+            for r in con.execute(
+                "SELECT table_schema || '.' || table_name FROM information_schema.tables"
+            ).fetchall()
+        }
+        raw = sum(
+            con.execute(f"SELECT count(*) FROM raw.{f}").fetchone()[0] for f in FEEDS if f"raw.{f}" in tables
+        )
+        q = con.execute("SELECT count(*) FROM audit.quarantine").fetchone()[0]
+        log_rows = con.execute("SELECT count(*) FROM audit.load_log").fetchone()[0]
+    finally:
+        con.close()
+    return raw, q, log_rows
+
+
+# --- measuring a load in a process of its own: memory, bytes read, files opened, bytes unpacked ---
+
+MEASURED_INGEST = r"""
+import json, os, sys, zipfile
+feed, watch = sys.argv[1], os.path.realpath(sys.argv[2])
+from grassroots.ingest import ingest_pending  # imported before measuring: only the load counts
+
+opened = []
+def audit(event, args):  # every open() of the watched file, from Python code
+    if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+        try:
+            if os.path.realpath(os.fsdecode(args[0])) == watch:
+                opened.append(event)
+        except (TypeError, ValueError, OSError):
+            pass
+unpacked = [0]
+_read1 = zipfile.ZipExtFile._read1
+def counting_read1(self, n):  # every byte any zip member yields, decompressed
+    data = _read1(self, n)
+    unpacked[0] += len(data)
+    return data
+zipfile.ZipExtFile._read1 = counting_read1
+
+def rchar():
+    with open("/proc/self/io") as fh:
+        return int(next(line for line in fh if line.startswith("rchar:")).split()[1])
+def rss():
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+rss0, read0 = rss(), rchar()
+sys.addaudithook(audit)
+results = ingest_pending(feed, run_id="reliability-measured", validate=False)
+read1 = rchar()
+# VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over exec, from the forked parent (pytest)
+with open("/proc/self/status") as fh:
+    peak = int(next(line for line in fh if line.startswith("VmHWM:")).split()[1]) * 1024
+print(json.dumps({
+    "results": [[r.status, r.load_id, r.error] for r in results],
+    "opened": len(opened), "unpacked": unpacked[0], "bytes_read": read1 - read0,
+    "peak_growth": peak - rss0,
+}))
+"""
+
+
+@dataclass(frozen=True)
+class Measured:
+    results: list[tuple[str, str, str | None]]  # (status, load id, error) of every delivery
+    opened: int  # times the watched file was opened (Python's open audit event)
+    unpacked: int  # bytes decompressed from any zip archive (xlsx) by Python's zipfile
+    bytes_read: int  # bytes the load read through read() calls, all files (/proc/self/io rchar)
+    peak_growth: int  # peak resident memory of the load above the process's memory before it
+
+
+def measured_ingest(data_dir: Path, feed: str, watch: Path) -> Measured:
+    """`ingest_pending(feed)` in a fresh interpreter, with what it cost measured around the call."""
+    proc = subprocess.run(
+        [sys.executable, "-c", MEASURED_INGEST, feed, str(watch)],
+        env=data_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    return Measured(
+        [tuple(r) for r in out["results"]],
+        out["opened"],
+        out["unpacked"],
+        out["bytes_read"],
+        out["peak_growth"],
+    )
+
+
+MIB = 1 << 20
+
+
+# --- a statement log: every SQL statement DuckDB executed, on every connection ------------------
+
+
+class duckdb_statement_log:  # noqa: N801 - used like a function: `with duckdb_statement_log(d) as log:`
+    """Log every statement of every DuckDB connection this process opens in the block (DuckDB's
+    QueryLog, one CSV per connection under `log_dir`); `statements()` reads them back, parsed."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.dir = log_dir
+        self.opened = 0
+
+    def __enter__(self) -> duckdb_statement_log:
+        self.original = duckdb.connect
+
+        def connect(*args, **kwargs):
+            con = self.original(*args, **kwargs)
+            self.opened += 1
+            where = self.dir / f"con{self.opened:03d}"
+            con.execute(f"CALL enable_logging('QueryLog', storage='file', storage_path='{where}')")
+            return con
+
+        duckdb.connect = connect
+        return self
+
+    def __exit__(self, *exc) -> None:
+        duckdb.connect = self.original
+
+    def statements(self) -> list[tuple[str, str]]:
+        """(statement type, text) of every logged statement, split and typed by DuckDB's parser."""
+        import csv
+
+        parser = self.original()
+        out: list[tuple[str, str]] = []
+        try:
+            for entries in sorted(self.dir.glob("con*/duckdb_log_entries.csv")):
+                with entries.open(encoding="utf-8", newline="") as fh:
+                    for row in csv.DictReader(fh):
+                        if row["type"] != "QueryLog" or row["message"].startswith("CALL enable_logging"):
+                            continue
+                        try:
+                            parsed = parser.extract_statements(row["message"])
+                        except duckdb.ParserException:  # logged, then refused by the parser
+                            out.append(("UNPARSED", row["message"]))
+                            continue
+                        out += [(s.type.name, s.query) for s in parsed]
+        finally:
+            parser.close()
+        return out
 
 
 def tree_bytes(root: Path, *, skip_hidden: bool = True) -> dict[str, bytes]:

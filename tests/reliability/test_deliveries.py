@@ -61,7 +61,7 @@ def test_scrambled_deliveries_give_the_reference_marts(reference: Reference, tmp
         "deliveries",
         "1-scrambled",
         "out-of-order months (March, February, January) and two files delivered twice",
-        "both re-sent files recognised by checksum (status duplicate), not loaded again; "
+        f"{len(dupes)} re-sent files recognised by checksum (status duplicate), not loaded again; "
         "same raw rows as the in-order run",
         rows=totals,
         marts_identical=identical,
@@ -215,6 +215,8 @@ def test_corrections_after_the_fact(reference: Reference, tmp_path: Path) -> Non
 
     rh.run_dbt(wh, tmp_path / "dbt")  # incremental, as the nightly run
     before, after = rh.mart_hashes(ref_wh), rh.mart_hashes(wh)
+    identical = before == after
+    assert not identical, "the corrections must change the marts"
     assert before["dim_unit"] == after["dim_unit"] and before["dim_date"] == after["dim_date"]
 
     pop_sql = (
@@ -234,7 +236,8 @@ def test_corrections_after_the_fact(reference: Reference, tmp_path: Path) -> Non
         "FROM marts.mart_staffing_mismatch_county ORDER BY 1"
     )
     old_c, new_c = _query(ref_wh, county_sql), _query(wh, county_sql)
-    assert [n[1] - o[1] for o, n in zip(old_c, new_c, strict=True)] == [500, 500, 0]
+    county_delta = [n[1] - o[1] for o, n in zip(old_c, new_c, strict=True)]
+    assert county_delta == [500, 500, 0]
     assert new_c[2] == old_c[2] and new_c[0][2] != old_c[0][2]  # later months recomputed, March as before
 
     # the case: once, in its last state; counted once in March
@@ -248,49 +251,66 @@ def test_corrections_after_the_fact(reference: Reference, tmp_path: Path) -> Non
         "WHERE unit_code = ? AND month = ?"
     )
     o, n = _query(ref_wh, wl_sql, [village, mar])[0], _query(wh, wl_sql, [village, mar])[0]
-    assert (n[0] - o[0], n[1] - o[1], n[2] - o[2]) == (1, 1, 1)
+    march = (n[0] - o[0], n[1] - o[1], n[2] - o[2])
+    assert march == (1, 1, 1)
 
     # the very late update: the January case's latest version, still one case
     assert _query(wh, "SELECT satisfaction FROM marts.fct_cases WHERE case_id = ?", [late_case]) == [
         ("unsatisfied",)
     ]
     o, n = _query(ref_wh, wl_sql, [late_unit, jan])[0], _query(wh, wl_sql, [late_unit, jan])[0]
-    assert (n[0], n[1], n[2]) == (o[0], o[1], o[2] - 1)
+    january = (n[0] - o[0], n[1] - o[1], n[2] - o[2])
+    assert january == (0, 0, -1)
     fct = _query(wh, "SELECT count(*), count(DISTINCT case_id) FROM marts.fct_cases")[0]
     assert fct[0] == fct[1] == _query(ref_wh, "SELECT count(*) FROM marts.fct_cases")[0][0] + 1
+
+    status_files = [by_name[f"case_log_{d.replace('-', '')}_supplement.csv"] for d in versions]
+    status_rows = [rh.audit_rows(data, r.load_id) for r in status_files]
+    assert [r[2] for r in status_rows] == [0, 0, 1]  # the third file's quarantined row: RELCASE0002
+    fct_rows = _query(wh, "SELECT count(*) FROM marts.fct_cases WHERE case_id = 'RELCASE0001'")[0][0]
+    abolished_rows = rh.audit_rows(data, abolished.load_id)
+    assert abolished_rows == (len(gone), 0, 0), abolished_rows
+    late_file = by_name["case_log_20240420.csv"]
+    fct_once = fct[0] == fct[1]
+
+    def signed(values) -> str:
+        return ", ".join(f"{v:+,}" for v in values)
 
     rh.record(
         "deliveries",
         "2-restatement",
         "restatement of the 2023-12-31 resident snapshot (+500 in one village), delivered 2024-04-05",
-        "loaded; audit names the superseded load; January and February recomputed (+500, county D "
-        "changed), March (own snapshot) unchanged",
-        rows=(restated.rows_in, restated.rows_loaded, restated.rows_quarantined),
-        marts_identical=False,
+        f"loaded; audit names the superseded load; county residents by month (Jan, Feb, Mar): "
+        f"{signed(county_delta)}; county D changed in January, March (own snapshot) unchanged",
+        rows=rh.audit_rows(data, restated.load_id),
+        marts_identical=identical,
     )
     rh.record(
         "deliveries",
         "3-case-status",
         "a case open, in progress, closed over three daily files",
-        "one row in fct_cases, closed and satisfied; March workload +1 received, +1 closed",
-        rows=(3, 3, 0),
-        marts_identical=False,
+        f"{fct_rows} row in fct_cases, closed and satisfied; its village's March workload (received, "
+        f"closed, satisfied): {signed(march)}; the third file's other row, of an abolished unit, "
+        "quarantined under unknown_unit_code:unit_code",
+        rows=tuple(sum(r[i] for r in status_rows) for i in range(3)),
+        marts_identical=identical,
     )
     rh.record(
         "deliveries",
         "4-late-update",
         "a January case re-rated three months later (2024-04-20)",
-        "incremental build took the latest version; January satisfied count -1, cases still counted once",
-        rows=(1, 1, 0),
-        marts_identical=False,
+        f"incremental build took the latest version; its unit's January workload (received, closed, "
+        f"satisfied): {signed(january)}; fct_cases one row per case: {'yes' if fct_once else 'no'}",
+        rows=rh.audit_rows(data, late_file.load_id),
+        marts_identical=identical,
     )
     rh.record(
         "deliveries",
         "5-abolished-units",
-        "deliveries for units no longer in the 2023 division codes",
-        "a registration file of abolished units blocked whole (unknown_unit_code); a case of one "
-        "quarantined under unknown_unit_code:unit_code, the rest loaded",
-        rows=(abolished.rows_in + 1, 0, abolished.rows_in + 1),
+        "a registration file of units no longer in the 2023 division codes",
+        f"blocked whole (status {abolished.status}, rule unknown_unit_code): its {abolished_rows[0]} rows "
+        "counted, none loaded, none quarantined",
+        rows=abolished_rows,
         marts_identical=None,
     )
     assert totals[0] > reference.totals[0]

@@ -284,7 +284,7 @@ def test_bad_input_class(
     ).fetchall()
     con.close()
     assert len(audit) == 1 and audit[0][0] == status
-    figures = (res.rows_in, res.rows_loaded, res.rows_quarantined)
+    figures = rh.audit_rows(data_dir, res.load_id)  # the audit's counts, checked against the tables
     if status == "rejected":
         # The error names the file and the rule; nothing at all changed.
         assert f"rule '{rule}'" in res.error and bad_name in res.error and audit[0][1] == res.error
@@ -294,7 +294,8 @@ def test_bad_input_class(
             "hostile",
             f"1-{case}",
             f"{case.replace('_', ' ')} ({feed})",
-            f"file rejected, rule {rule}, error names the file; earlier load untouched",
+            f"file rejected whole, rule {rule}, error names the file; rows not counted; earlier load "
+            "untouched",
             rows=figures,
         )
         return
@@ -306,6 +307,7 @@ def test_bad_input_class(
         assert quarantined == [] and res.rows_quarantined == 0
     else:
         assert quarantined == [(bad_row, rule)]
+    assert figures == (res.rows_in, res.rows_loaded, res.rows_quarantined)
     if case == "extra_columns":
         assert res.extra_columns == ["备注", "source_system"]
         assert audit[0][1] == "note: extra column(s) ignored: ['备注', 'source_system']"
