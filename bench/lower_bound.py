@@ -74,16 +74,25 @@ def compute(con: duckdb.DuckDBPyConnection, landing: Path, month: str) -> dict[s
         f"""
         CREATE OR REPLACE TEMP TABLE lb_staff AS
         WITH posts AS (
-            SELECT unit_code, substr(unit_code, 1, 6) || '000000' AS county_code, fte, hire_date, exit_date,
-                   snapshot_date
+            SELECT unit_code, substr(unit_code, 1, 6) || '000000' AS county_code, fte, snapshot_date,
+                   coalesce(nullif(upper(trim(id_number)), ''), 'staff_id:' || staff_id) AS person_key,
+                   (hire_date IS NULL OR hire_date <= snapshot_date)
+                   AND (exit_date IS NULL OR exit_date > snapshot_date) AS active
             FROM {roster} WHERE date_trunc('month', snapshot_date) = {month_start}
         ),
-        latest AS (SELECT county_code, max(snapshot_date) AS snap FROM posts GROUP BY 1)
-        SELECT latest.county_code, posts.unit_code,
-               sum(CASE WHEN (hire_date IS NULL OR hire_date <= snapshot_date)
-                         AND (exit_date IS NULL OR exit_date > snapshot_date) THEN fte END) AS staff_fte
-        FROM latest LEFT JOIN posts
-            ON posts.county_code = latest.county_code AND posts.snapshot_date = latest.snap
+        latest AS (SELECT county_code, max(snapshot_date) AS snap FROM posts GROUP BY 1),
+        snapshot AS (
+            SELECT posts.*,
+                   -- One person counts at most 1.0 FTE in a county snapshot (docs/methodology.md).
+                   sum(CASE WHEN active THEN fte ELSE 0 END)
+                       OVER (PARTITION BY posts.county_code, snapshot_date, person_key) AS person_total
+            FROM latest JOIN posts
+                ON posts.county_code = latest.county_code AND posts.snapshot_date = latest.snap
+        )
+        SELECT latest.county_code, snapshot.unit_code,
+               sum(CASE WHEN active THEN
+                   CASE WHEN person_total > 1 + 1e-9 THEN fte / person_total ELSE fte END END) AS staff_fte
+        FROM latest LEFT JOIN snapshot ON snapshot.county_code = latest.county_code
         GROUP BY ALL
         """
     )

@@ -48,22 +48,25 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def stop_group(proc: subprocess.Popen, grace: float = GRACE_SECONDS) -> None:
+def stop_group(proc: subprocess.Popen, grace: float = GRACE_SECONDS) -> bool:
     """SIGTERM to every process of standalone's group (each component shuts down cleanly on it),
-    SIGKILL to whatever is left after ``grace`` seconds."""
+    SIGKILL to whatever is left after ``grace`` seconds. True when SIGTERM was enough."""
     pgid = proc.pid
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(pgid, sig)
         except ProcessLookupError:
             break
+        if sig == signal.SIGKILL:
+            print(f"grassroots: SIGKILL to what SIGTERM left running after {grace:.0f} s", flush=True)
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             proc.poll()  # reap standalone itself, or the group never looks empty
             if not _group_alive(pgid):
-                return
+                return sig == signal.SIGTERM
             time.sleep(0.2)
     proc.poll()
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,8 +29,6 @@ import pandas as pd
 import pytest
 from cdp import INSTALL_HINT, Browser, find_chromium
 
-from grassroots.local_airflow import GRACE_SECONDS
-
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 DAGS = [
@@ -269,7 +267,6 @@ def test_sigterm_stops_every_airflow_process(airflow: LocalAirflow) -> None:
     """Runs after the UI test (same module fixture): SIGTERM leaves no orphan."""
     before = _pids_of(airflow.home)
     assert len(before) >= 5, "expected make, the wrapper, standalone and its components"
-    t0 = time.monotonic()
     os.killpg(airflow.make.pid, signal.SIGTERM)
     airflow.make.wait(timeout=90)
     deadline = time.monotonic() + 30
@@ -277,5 +274,6 @@ def test_sigterm_stops_every_airflow_process(airflow: LocalAirflow) -> None:
         time.sleep(0.5)
     assert _pids_of(airflow.home) == [], f"orphaned: {_pids_of(airflow.home)}"
     assert "stopping Airflow (SIGTERM)" in airflow.log.read_text()
-    # Every component stopped on SIGTERM, before the grace period after which it would be killed.
-    assert time.monotonic() - t0 < GRACE_SECONDS
+    # Every component stopped on SIGTERM: the wrapper never had to escalate to SIGKILL (it says so
+    # when it does). A behaviour, not a timing: a loaded CI machine may take longer to get there.
+    assert "SIGKILL" not in airflow.log.read_text()
