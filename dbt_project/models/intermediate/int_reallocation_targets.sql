@@ -227,10 +227,13 @@ hamilton as (
         end as quota_floor,
         case
             when need_fte > 0
-                then round(cast(
-                    county_posts_moved * need_fte / county_need_fte
-                    - floor(county_posts_moved * need_fte / county_need_fte + 1e-9) as decimal(38, 18)
-                ), 9)
+                then round(
+                        cast(
+                            county_posts_moved * need_fte / county_need_fte
+                            - floor(county_posts_moved * need_fte / county_need_fte + 1e-9) as decimal(38, 18)
+                        ),
+                        9
+                    )
         end as quota_remainder
     from quotas
 
@@ -243,7 +246,7 @@ ranked as (
         county_posts_moved - sum(quota_floor) over (partition by county_code, month) as posts_left,
         row_number() over (
             partition by county_code, month
-            order by case when need_fte > 0 then 0 else 1 end, quota_remainder desc, unit_code
+            order by case when need_fte > 0 then 0 else 1 end asc, quota_remainder desc, unit_code asc
         ) as remainder_rank
     from hamilton
 

@@ -120,11 +120,20 @@ latest_delivery as (
 
 feed_county_months as (
 
-    select county_code, {{ month_start('snapshot_date') }} as month from staff_posts
+    select
+        county_code,
+        {{ month_start('snapshot_date') }} as month
+    from staff_posts
     union
-    select county_code, {{ month_start('as_of_date') }} as month from registration
+    select
+        county_code,
+        {{ month_start('as_of_date') }} as month
+    from registration
     union
-    select county_code, reported_month as month from cases
+    select
+        county_code,
+        reported_month as month
+    from cases
 
 ),
 

@@ -112,9 +112,7 @@ county_totals as (
         sum(case when in_allocation_base then registered_population end)
             over (partition by county_code, month) as county_registered_population,
         sum(case when in_allocation_base then 1 else 0 end)
-            over (partition by county_code, month) as county_units_in_base,
-        sum(case when unit_level = 'village' then 1 else 0 end)
-            over (partition by county_code, month) as county_village_units
+            over (partition by county_code, month) as county_units_in_base
     from joined
 
 ),
