@@ -105,6 +105,19 @@ def dtype_kind(column: pd.Series) -> str:
     return "other"
 
 
+def _group_totals(frame: pd.DataFrame) -> np.ndarray:
+    """Per row, the sum of the last column over the row's group (all other columns; the whole
+    frame when there are none). Null summands count as 0."""
+    if len(frame) == 0:
+        return np.zeros(0)
+    values = pd.to_numeric(frame.iloc[:, -1], errors="coerce").astype("float64").fillna(0.0).to_numpy()
+    keys = list(frame.columns[:-1])
+    if not keys:
+        return np.full(len(frame), values.sum())
+    labels = frame.groupby(keys, dropna=False, sort=False, observed=True).ngroup().to_numpy()
+    return np.bincount(labels, weights=values)[labels]
+
+
 def group_sums_equal(frame: pd.DataFrame, *, value: float = 0.0, tolerance: float = 1e-6) -> np.ndarray:
     """True where the sum of the last column over the row's group equals ``value`` (± tolerance).
 
@@ -113,17 +126,7 @@ def group_sums_equal(frame: pd.DataFrame, *, value: float = 0.0, tolerance: floa
     group's verdict, so the unexpected rows are all the rows of the groups that do not add up.
     Null summands count as 0 (GX drops rows with missing values first when asked to).
     """
-    if len(frame) == 0:
-        return np.ones(0, dtype=bool)
-    keys = list(frame.columns[:-1])
-    values = pd.to_numeric(frame.iloc[:, -1], errors="coerce").astype("float64")
-    filled = values.fillna(0.0).to_numpy()
-    if not keys:
-        total = np.full(len(frame), filled.sum())
-    else:
-        labels = frame.groupby(keys, dropna=False, sort=False, observed=True).ngroup().to_numpy()
-        total = np.bincount(labels, weights=filled)[labels]
-    return np.abs(total - value) <= tolerance
+    return np.abs(_group_totals(frame) - value) <= tolerance
 
 
 def group_sums_at_most(frame: pd.DataFrame, *, max_value: float = 1.0, tolerance: float = 1e-9) -> np.ndarray:
@@ -133,14 +136,4 @@ def group_sums_at_most(frame: pd.DataFrame, *, max_value: float = 1.0, tolerance
     FTE over all units of a roster snapshot). Every row of a group gets the group's verdict, so the
     unexpected rows are all the posts of the persons above the bound. Null summands count as 0.
     """
-    if len(frame) == 0:
-        return np.ones(0, dtype=bool)
-    keys = list(frame.columns[:-1])
-    values = pd.to_numeric(frame.iloc[:, -1], errors="coerce").astype("float64")
-    filled = values.fillna(0.0).to_numpy()
-    if not keys:
-        total = np.full(len(frame), filled.sum())
-    else:
-        labels = frame.groupby(keys, dropna=False, sort=False, observed=True).ngroup().to_numpy()
-        total = np.bincount(labels, weights=filled)[labels]
-    return total <= max_value + tolerance
+    return _group_totals(frame) <= max_value + tolerance
