@@ -45,6 +45,42 @@ class DemoWarehouse:
         return self.site / "index.html"
 
 
+def _build_models(wh: Path, tmp: Path) -> None:
+    """`dbt build` of the models and seeds on the DuckDB warehouse `wh` (the data and unit tests run
+    in tests/dbt_project on the same fixtures)."""
+    env = {
+        **os.environ,
+        "GRASSROOTS_WAREHOUSE": str(wh),
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    cmd = [
+        dbt_executable(),
+        "build",
+        "--target",
+        "duckdb",
+        "--exclude-resource-type",
+        "test",
+        "unit_test",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(tmp / "target"),
+        "--log-path",
+        str(tmp / "logs"),
+    ]
+    started = time.monotonic()
+    proc = subprocess.run(
+        cmd, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert proc.returncode == 0, (
+        f"dbt build failed ({time.monotonic() - started:.0f}s):\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}"
+    )
+
+
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DemoWarehouse:
     tmp = tmp_path_factory.mktemp("report_wh")
@@ -70,36 +106,7 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DemoWarehouse:
         with connect(wh) as con:
             ensure_schemas(con)
             load_reference_tables(con)
-        env = {
-            **os.environ,
-            "GRASSROOTS_WAREHOUSE": str(wh),
-            "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-            "DO_NOT_TRACK": "1",
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        }
-        cmd = [
-            dbt_executable(),
-            "build",
-            "--exclude-resource-type",
-            "test",
-            "unit_test",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(tmp / "target"),
-            "--log-path",
-            str(tmp / "logs"),
-        ]
-        started = time.monotonic()
-        proc = subprocess.run(
-            cmd, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600, check=False
-        )
-        assert proc.returncode == 0, (
-            f"dbt build failed ({time.monotonic() - started:.0f}s):\n"
-            f"{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}"
-        )
+        _build_models(wh, tmp)
         site = tmp / "site"
         build_report(PERIOD, warehouse=wh, out_dir=site)
     return DemoWarehouse(tmp, wh, site)
@@ -174,38 +181,7 @@ def _build_hand_warehouse(tmp: Path, extra_rows: dict[str, tuple[list[str], list
             con.executemany(f"insert into raw.{table} ({cols}) values ({marks})", rows)
     finally:
         con.close()
-    env = {
-        **os.environ,
-        "GRASSROOTS_WAREHOUSE": str(wh),
-        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-        "DO_NOT_TRACK": "1",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    # models and seeds only: the data and unit tests run in tests/dbt_project on the same fixtures
-    cmd = [
-        dbt_executable(),
-        "build",
-        "--target",
-        "duckdb",
-        "--exclude-resource-type",
-        "test",
-        "unit_test",
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(tmp / "target"),
-        "--log-path",
-        str(tmp / "logs"),
-    ]
-    started = time.monotonic()
-    proc = subprocess.run(
-        cmd, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600, check=False
-    )
-    assert proc.returncode == 0, (
-        f"dbt build failed ({time.monotonic() - started:.0f}s):\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}"
-    )
+    _build_models(wh, tmp)
     sites = {p: tmp / f"site-{p}" for p in HAND_PERIODS}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GRASSROOTS_REPORTS_DIR", str(tmp / "reports"))
